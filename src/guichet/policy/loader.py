@@ -1,0 +1,126 @@
+"""Reading policy files: YAML, preset merge, validation, with errors naming file and field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from guichet.policy.model import Organisation
+
+PRESET_DIR = Path(__file__).parent / "presets"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field or '(file)'}: {self.message}"
+
+
+class PolicyError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: mappings are merged key by key, anything else in override replaces base."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError([Problem(str(path), "", f"cannot be read: {error}")]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError([Problem(str(path), where, f"is not valid YAML: {getattr(error, 'problem', error)}")]) from None
+    if not isinstance(data, dict):
+        raise PolicyError([Problem(str(path), "", "must be a mapping of options (key: value)")])
+    return data
+
+
+def preset(name: str) -> dict[str, Any]:
+    return _read_yaml(PRESET_DIR / f"{name}.yaml")
+
+
+def parse(data: dict[str, Any], source: str) -> Organisation:
+    """Validate a policy document (after merging its preset)."""
+    preset_name = data.get("preset")
+    if preset_name is not None:
+        if not isinstance(preset_name, str) or not (PRESET_DIR / f"{preset_name}.yaml").is_file():
+            known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
+            raise PolicyError([Problem(source, "preset", f"unknown preset {preset_name!r} (known: {known})")])
+        data = merge(preset(preset_name), data)
+    try:
+        return Organisation.model_validate(data)
+    except ValidationError as error:
+        raise PolicyError([
+            Problem(source, ".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()
+        ]) from None
+
+
+def load_file(path: Path) -> Organisation:
+    policy = parse(_read_yaml(path), str(path))
+    if path.stem != policy.slug:
+        raise PolicyError([Problem(str(path), "slug", f"must match the file name ({path.stem!r})")])
+    return policy
+
+
+def load_folder(folder: Path) -> list[Organisation]:
+    """Every policy in the folder, or a PolicyError listing the problems of all files at once."""
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        raise PolicyError([Problem(str(folder), "", "holds no policy file (*.yaml)")])
+    policies, problems = [], []
+    for path in files:
+        try:
+            policies.append(load_file(path))
+        except PolicyError as error:
+            problems.extend(error.problems)
+    problems.extend(_duplicates(policies, files))
+    if problems:
+        raise PolicyError(problems)
+    return policies
+
+
+def _duplicates(policies: Iterable[Organisation], files: list[Path]) -> list[Problem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for policy in policies:
+        for host in policy.hosts:
+            if host in seen:
+                problems.append(Problem(policy.slug, "hosts", f"{host!r} is already served by {seen[host]!r}"))
+            seen[host] = policy.slug
+    return problems
+
+
+def fingerprint(policy: Organisation) -> str:
+    """A stable digest of the validated policy: applying the same policy twice changes nothing."""
+    canonical = json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Organisation.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://guichet.invalid/schema/organisation.schema.json"
+    return schema

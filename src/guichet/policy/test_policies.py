@@ -1,0 +1,133 @@
+"""Every bundled policy loads; every number of the guides is where a journey will read it; bad files
+are refused with the file and the field named."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from guichet.conftest import FARM, HEALTH, PENSION, POLICY_DIR
+from guichet.policy.loader import PRESET_DIR, PolicyError, json_schema, load_file, load_folder, merge, parse
+
+SCHEMA_FILE = POLICY_DIR.parent / "schema" / "organisation.schema.json"
+
+
+def bundled() -> dict[str, object]:
+    return {p.slug: p for p in load_folder(POLICY_DIR)}
+
+
+def test_the_three_demo_organisations_load() -> None:
+    assert set(bundled()) == {PENSION, FARM, HEALTH}
+
+
+def test_pension_fund_numbers_from_the_guides() -> None:
+    policy = bundled()[PENSION]
+    assert policy.login.identifier.kind == "email"
+    assert policy.login.second_factor.required and policy.login.second_factor.channels == ["email"]
+    assert policy.login.second_factor.code.length == 6
+    assert policy.login.second_factor.code.lifetime == timedelta(minutes=5)
+    assert policy.login.second_factor.enrolment_required_from == date(2025, 10, 11)
+    assert policy.login.remember_device.days == 30
+    assert (policy.password.min_length, policy.password.min_classes) == (12, 3)
+    assert policy.registration.match == ["member_number", "first_name", "last_name", "birth_date", "email"]
+    assert policy.registration.questions_asked == 2 and policy.registration.usage_policy is not None
+    assert policy.registration.password == "after_link"
+    assert policy.recovery.style == "link" and policy.recovery.captcha and policy.recovery.ask == ["email"]
+
+
+def test_farm_social_security_numbers_from_the_guide() -> None:
+    policy = bundled()[FARM]
+    assert policy.registration.mode == "provisioned" and policy.registration.temporary_password_channel == "postal"
+    assert (policy.password.min_length, policy.password.min_classes, policy.password.min_strength) == (8, 4, "medium")
+    contact = policy.first_login.confirm_contact_details
+    assert contact is not None and contact.code.length == 4 and contact.code.lifetime == timedelta(minutes=30)
+    assert policy.recovery.style == "code_then_temporary_password"
+    assert policy.recovery.channels == ["email", "sms"] and policy.recovery.code.lifetime == timedelta(minutes=30)
+    never = policy.recovery.never_connected
+    assert never is not None and never.fallback == "postal"
+    assert [q.fact for q in never.questions_by_category["individual"]] == ["health_card_serial", "recent_benefit_amount"]
+    assert never.questions_by_category["third_party"] == []
+    assert policy.login.franceconnect
+
+
+def test_health_mutual_numbers_from_the_guide() -> None:
+    policy = bundled()[HEALTH]
+    assert policy.login.identifier.kind == "finess" and policy.member_number.kind == "finess"
+    assert (policy.password.min_length, policy.password.max_length, policy.password.min_classes) == (8, 25, 4)
+    assert (policy.login.lockout.max_failures, policy.login.lockout.duration) == (3, timedelta(hours=2))
+    assert policy.registration.match == ["member_number", "iban_suffix"] and policy.registration.iban_suffix_length == 5
+    assert policy.registration.link.lifetime == timedelta(hours=24) and policy.registration.password == "in_form"
+    assert policy.recovery.style == "link_and_code" and policy.recovery.link.lifetime == timedelta(hours=24)
+    assert policy.security_advice
+
+
+def test_the_committed_json_schema_is_up_to_date() -> None:
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), "run: guichet organisations schema > " + str(SCHEMA_FILE)
+
+
+@pytest.mark.parametrize("path", sorted(POLICY_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_each_bundled_file_after_its_preset_matches_the_schema(path: Path) -> None:
+    data = yaml.safe_load(path.read_text())
+    merged = merge(yaml.safe_load((PRESET_DIR / f"{data['preset']}.yaml").read_text()), data)
+    jsonschema.validate(json.loads(json.dumps(merged, default=str)), json_schema())
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+MINIMAL = """
+slug: demo-org
+preset: health-mutual
+name: {fr: "Démo", en: "Demo"}
+"""
+
+
+def test_a_minimal_file_on_a_preset_is_enough(tmp_path: Path) -> None:
+    assert load_file(write(tmp_path, "demo-org", MINIMAL)).login.lockout.max_failures == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ("login: {lockout: {max_failures: 0}}", "login.lockout.max_failures", "greater than or equal to 1"),
+        ("login: {second_factor: {code: {lifetime: five minutes}}}", "login.second_factor.code.lifetime", "duration"),
+        ("theme: {primary_colour: '#ffff00'}", "theme.primary_colour", "contrast"),
+        ("password: {min_length: 20, max_length: 10}", "password", "shorter"),
+        ("login: {lockuot: {}}", "login.lockuot", "Extra inputs"),
+        ("member_number: {pattern: '([0-9'}", "member_number.pattern", "regular expression"),
+    ],
+)
+def test_bad_values_are_refused_with_file_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:
+    path = write(tmp_path, "demo-org", MINIMAL + extra)
+    with pytest.raises(PolicyError) as caught:
+        load_file(path)
+    problem = caught.value.problems[0]
+    assert problem.file == str(path) and problem.field == field and words in problem.message
+
+
+def test_unknown_preset_and_broken_yaml(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="unknown preset 'bank'"):
+        parse({"slug": "x-y", "preset": "bank"}, "x.yaml")
+    with pytest.raises(PolicyError, match="line 2"):
+        load_file(write(tmp_path, "broken", "slug: a\n  name: : :\n"))
+
+
+def test_the_file_name_must_be_the_slug(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="must match the file name"):
+        load_file(write(tmp_path, "other-name", MINIMAL))
+
+
+def test_a_folder_reports_all_bad_files_at_once(tmp_path: Path) -> None:
+    write(tmp_path, "demo-org", MINIMAL + "login: {lockout: {max_failures: 0}}")
+    write(tmp_path, "second", MINIMAL.replace("demo-org", "second") + "password: {min_classes: 9}")
+    with pytest.raises(PolicyError) as caught:
+        load_folder(tmp_path)
+    assert {p.field for p in caught.value.problems} == {"login.lockout.max_failures", "password.min_classes"}

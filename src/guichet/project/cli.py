@@ -1,0 +1,34 @@
+"""The `guichet` command: Django's management commands under Guichet's name and settings.
+
+    guichet demo                          the demo (development settings, SQLite, mailbox)
+    guichet organisations check|apply     validate or apply policy files
+    guichet members import                import a member registry CSV file
+    guichet worker                        deliver the outbox (email, SMS, letters)
+    guichet serve                         production web server (gunicorn)
+    guichet migrate                       and every other Django command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["demo"]:
+        os.environ.setdefault("GUICHET_ENV", "development")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.project.settings")
+    from guichet.project.environment import ConfigurationError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["guichet", *args])
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Django settings, entirely from environment variables (see environment.VARIABLES and the README).
+
+GUICHET_ENV chooses the safety net: in production (the default) unsafe settings stop the start-up
+with a message that lists every problem; development is the demo; test is the test suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from guichet.project import environment as env
+
+ENVIRONMENT = env.get("GUICHET_ENV")
+if ENVIRONMENT not in {"production", "development", "test"}:
+    raise env.ConfigurationError([f"GUICHET_ENV must be production, development or test, not {ENVIRONMENT!r}."])
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = ENVIRONMENT == "development"
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+SOURCE_DIR = Path(__file__).resolve().parents[1]
+
+SECRET_KEY = env.get("SECRET_KEY") or ("insecure-development-key-" + "x" * 40 if not PRODUCTION else "")
+BASE_URL = env.get("BASE_URL").rstrip("/")
+EMAIL_URL = env.get("EMAIL_URL")
+EMAIL_FROM = env.get("EMAIL_FROM")
+SMS_URL = env.get("SMS_URL")
+POSTAL_URL = env.get("POSTAL_URL")
+REDIS_URL = env.get("REDIS_URL")
+POLICY_DIR = Path(env.get("POLICY_DIR"))
+_DATABASE_URL = env.get("DATABASE_URL")
+if _DATABASE_URL == "sqlite:///var/guichet.sqlite3":
+    _DATABASE_URL = f"sqlite:///{env.data_dir().resolve() / 'guichet.sqlite3'}"
+
+if PRODUCTION:
+    _problems = env.production_problems(
+        secret_key=SECRET_KEY, base_url=BASE_URL, email_url=EMAIL_URL, sms_url=SMS_URL,
+        postal_url=POSTAL_URL, database_url=_DATABASE_URL,
+    )
+    if _problems:
+        raise env.ConfigurationError(_problems)
+
+_base_host = urlsplit(BASE_URL).hostname or "localhost"
+ALLOWED_HOSTS = [_base_host] + [h.strip() for h in env.get("ALLOWED_HOSTS").split(",") if h.strip()]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "guichet.core",
+    "guichet.organisations",
+    "guichet.registry",
+    "guichet.identities",
+    "guichet.audit",
+    "guichet.challenges",
+    "guichet.channels",
+    "guichet.security",
+    "guichet.journeys",
+    "guichet.web",
+    "guichet.project",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "guichet.project.urls"
+WSGI_APPLICATION = "guichet.project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.parse(_DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the in-process delivery worker and the web server share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "identities.Account"
+PASSWORD_HASHERS = ["guichet.identities.passwords.Argon2idHasher"]
+ARGON2_TIME_COST = env.get_int("PASSWORD_ARGON2_TIME_COST")
+ARGON2_MEMORY_KIB = env.get_int("PASSWORD_ARGON2_MEMORY_KIB")
+ARGON2_PARALLELISM = env.get_int("PASSWORD_ARGON2_PARALLELISM")
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cache" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "guichet_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_SECONDS = env.get_int("SESSION_IDLE_MINUTES") * 60
+SESSION_MAX_SECONDS = env.get_int("SESSION_MAX_HOURS") * 3600
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
+CSRF_COOKIE_NAME = "guichet_csrf"
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = False  # the reverse proxy redirects; see the deployment guide
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT")
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [SOURCE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "guichet_language"
+USE_I18N = True
+TIME_ZONE = "Europe/Paris"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.data_dir() / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "guichet.core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.get("LOG_FORMAT")}},
+    "root": {"handlers": ["console"], "level": "INFO" if not ENVIRONMENT == "test" else "WARNING"},
+}
+
+# Messages whose delivery succeeded keep their body only in the demo and the tests, so that the
+# mailbox page can show them; in production the body (which may hold a one-time code) is erased.
+KEEP_DELIVERED_MESSAGE_BODIES = not PRODUCTION

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("guichet.web.urls")),
+]
+
+if not settings.PRODUCTION:
+    from guichet.web.html import mailbox
+
+    urlpatterns.append(path("_mailbox/", include(mailbox.urlpatterns)))

@@ -1,0 +1,39 @@
+"""Pages that are not journeys: the list of organisations, an organisation's home, advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from guichet.organisations.models import Organisation
+from guichet.organisations.resolve import by_slug
+
+
+def organisation_context(organisation: Organisation) -> dict[str, Any]:
+    language = get_language() or "fr"
+    policy = organisation.policy
+    return {
+        "organisation": organisation,
+        "organisation_name": policy.display_name(language),
+        "organisation_full_name": policy.name.get(language),
+        "support_hours": policy.support.hours.get(language) if policy.support.hours else "",
+    }
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    language = get_language() or "fr"
+    organisations = [(o, o.policy.name.get(language)) for o in Organisation.objects.all()]
+    return render(request, "guichet/index.html", {"organisations": organisations})
+
+
+def home(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = by_slug(slug)
+    return render(request, "guichet/home.html", organisation_context(organisation))
+
+
+def security_advice(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = by_slug(slug)
+    return render(request, "guichet/security_advice.html", organisation_context(organisation))
