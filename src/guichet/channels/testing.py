@@ -1,0 +1,1 @@
+"""Test fixtures for channels: a real SMTP server (aiosmtpd) and a real HTTP SMS endpoint."""
