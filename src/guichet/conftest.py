@@ -34,3 +34,48 @@ def farm(organisations: dict[str, Organisation]) -> Organisation:
 @pytest.fixture
 def health(organisations: dict[str, Organisation]) -> Organisation:
     return organisations[HEALTH]
+
+
+PASSWORD = "Correct-Horse-42!"
+
+
+@pytest.fixture
+def make_account(db: None):  # type: ignore[no-untyped-def]
+    """An active member account with its registry record, in any organisation, signed-in identifier per policy."""
+    from django.utils import timezone
+
+    from guichet.identities import actions
+    from guichet.identities.lookup import normalise_identifier
+    from guichet.registry.matching import finess_check_digit
+    from guichet.registry.models import MemberRecord
+
+    counter = iter(range(1, 10_000))
+
+    def make(organisation: Organisation, *, email: str = "", password: str = PASSWORD, mobile: str = "",
+             factors: tuple[str, ...] = ("email",), state: str = "active", **record: object):  # type: ignore[no-untyped-def]
+        n = next(counter)
+        policy = organisation.policy
+        if policy.member_number.kind == "finess":
+            payload = f"{750000 + n:08d}"
+            number = payload + finess_check_digit(payload)
+        elif policy.preset == "pension-fund":
+            number = f"{n:09d}"
+        else:
+            number = f"{12000000 + n}"
+        email = email or f"marie.dupont{n}@example.org"
+        member = MemberRecord.objects.create(
+            organisation=organisation, member_number=number, first_name="Marie", last_name="Dupont",
+            first_name_key="marie", last_name_key="dupont", email=email, email_key=email.lower(), mobile=mobile,
+            **record)
+        kind = policy.login.identifier.kind
+        identifier = normalise_identifier(kind, email if kind == "email" else number)
+        account = actions.create_account(organisation, identifier=identifier, member=member, email=email,
+                                         mobile=mobile, state=state, actor="test")
+        now = timezone.now()
+        actions.set_password(account, password, now=now, actor="test")
+        for kind_ in factors:
+            actions.enrol_factor(account, kind_, now=now)
+        account.refresh_from_db()
+        return account
+
+    return make

@@ -54,3 +54,54 @@ class Account(AbstractBaseUser):
     @property
     def has_signed_in(self) -> bool:
         return self.last_login is not None
+
+
+class Factor(models.Model):
+    """A second factor the member enrolled: email or SMS codes, or an authenticator app (TOTP)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "email"
+        SMS = "sms", "sms"
+        TOTP = "totp", "totp"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="factors")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    secret = models.CharField(max_length=200, blank=True, help_text="TOTP seed, encrypted with the secret key")
+    created_at = models.DateTimeField()
+    last_used_step = models.BigIntegerField(null=True, blank=True, help_text="Last TOTP time step used (no replay)")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="identities_one_factor_per_kind")]
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins of one identity (an account, or an unknown identifier), and its locks.
+
+    The rules live in security.lockout. Counters survive a lock: after the first lock each further
+    failure locks again for longer, so "3 tries per 2 hours" never means 36 tries a day.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    key_hash = models.CharField(max_length=64, help_text="HMAC of the identity key: no identifier stored")
+    failures = models.PositiveIntegerField(default=0)
+    locks = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "key_hash"], name="identities_unique_throttle")]
+
+
+class RememberedDevice(models.Model):
+    """A browser the member asked to remember: the second factor is skipped there until expiry.
+
+    Managed by security.devices; revoked on every credential change (identities.actions).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="devices")
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=200, blank=True, help_text="Browser description, for the member's list")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)

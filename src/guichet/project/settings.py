@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "guichet.web.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -109,6 +110,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "identities.Account"
+AUTHENTICATION_BACKENDS = ["guichet.identities.backend.AccountBackend"]
 PASSWORD_HASHERS = ["guichet.identities.passwords.Argon2idHasher"]
 ARGON2_TIME_COST = env.get_int("PASSWORD_ARGON2_TIME_COST")
 ARGON2_MEMORY_KIB = env.get_int("PASSWORD_ARGON2_MEMORY_KIB")

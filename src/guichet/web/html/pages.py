@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from guichet.journeys.paths import journey_path
 from guichet.organisations.models import Organisation
 from guichet.organisations.resolve import by_slug
 
@@ -31,7 +32,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def home(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = by_slug(slug)
-    return render(request, "guichet/home.html", organisation_context(organisation))
+    return render(request, "guichet/home.html", organisation_context(organisation) | {
+        "login_url": journey_path(slug, "login"), "registration_url": journey_path(slug, "registration"),
+        "signed_out": "deconnecte" in request.GET, "session_expired": request.session.pop("expired", False),
+    })
 
 
 def security_advice(request: HttpRequest, slug: str) -> HttpResponse:

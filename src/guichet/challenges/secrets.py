@@ -1,0 +1,146 @@
+"""Issuing and checking one-time secrets.
+
+Codes are short and therefore guessable by brute force: they are bound to a scope (a journey run),
+expire quickly and allow few attempts. Links carry 256 random bits. Both are stored as an HMAC keyed
+with SECRET_KEY, so a database leak alone yields nothing usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from guichet.challenges.models import Challenge
+
+
+def _digest(secret: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+class Check(Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    EXHAUSTED = "exhausted"   # too many wrong attempts: this secret is dead
+    MISSING = "missing"       # none issued, already used, or replaced
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    challenge: Challenge | None = None
+    remaining: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.check is Check.OK
+
+
+@dataclass(frozen=True)
+class Issued:
+    challenge: Challenge
+    secret: str
+
+
+def active(scope: str, purpose: str) -> Challenge | None:
+    return (Challenge.objects.filter(scope=scope, purpose=purpose, used_at=None, replaced_at=None)
+            .order_by("-created_at").first())
+
+
+def sends(scope: str, purpose: str) -> int:
+    return Challenge.objects.filter(scope=scope, purpose=purpose).count()
+
+
+@transaction.atomic
+def issue_code(*, organisation: Any, purpose: str, scope: str, length: int, lifetime: timedelta,
+               max_attempts: int, now: datetime, account: Any = None, channel: str = "",
+               data: dict[str, Any] | None = None) -> Issued:
+    """A new code for this scope and purpose; the one it replaces stops working.
+
+    The wrong attempts of the replaced code carry over: asking for a new code never buys more guesses.
+    """
+    previous = list(Challenge.objects.select_for_update().filter(
+        scope=scope, purpose=purpose, used_at=None, replaced_at=None))
+    carried = max((c.attempts for c in previous), default=0)
+    Challenge.objects.filter(pk__in=[c.pk for c in previous]).update(replaced_at=now)
+    code = new_code(length)
+    challenge = Challenge.objects.create(
+        organisation=organisation, account=account, purpose=purpose, kind=Challenge.Kind.CODE, scope=scope,
+        secret_hash=_digest(f"{scope}:{purpose}:{code}"), channel=channel, created_at=now,
+        expires_at=now + lifetime, attempts=carried, max_attempts=max_attempts, data=data or {},
+    )
+    return Issued(challenge, code)
+
+
+@transaction.atomic
+def check_code(*, scope: str, purpose: str, code: str, now: datetime) -> Result:
+    challenge = (Challenge.objects.select_for_update()
+                 .filter(scope=scope, purpose=purpose, used_at=None, replaced_at=None)
+                 .order_by("-created_at").first())
+    if challenge is None:
+        return Result(Check.MISSING)
+    if challenge.attempts >= challenge.max_attempts:
+        return Result(Check.EXHAUSTED, challenge)
+    if now >= challenge.expires_at:
+        return Result(Check.EXPIRED, challenge)
+    expected = challenge.secret_hash
+    if hmac.compare_digest(expected, _digest(f"{scope}:{purpose}:{code.strip()}")):
+        challenge.used_at = now
+        challenge.save(update_fields=["used_at"])
+        return Result(Check.OK, challenge)
+    challenge.attempts += 1
+    challenge.save(update_fields=["attempts"])
+    remaining = challenge.max_attempts - challenge.attempts
+    return Result(Check.WRONG if remaining else Check.EXHAUSTED, challenge, remaining)
+
+
+@transaction.atomic
+def issue_link(*, organisation: Any, purpose: str, lifetime: timedelta, now: datetime, account: Any = None,
+               scope: str = "", channel: str = "email", data: dict[str, Any] | None = None) -> Issued:
+    """A link token; earlier unused links of the same account and purpose stop working."""
+    if account is not None:
+        Challenge.objects.filter(account=account, purpose=purpose, kind=Challenge.Kind.LINK,
+                                 used_at=None, replaced_at=None).update(replaced_at=now)
+    token = secrets.token_urlsafe(32)
+    challenge = Challenge.objects.create(
+        organisation=organisation, account=account, purpose=purpose, kind=Challenge.Kind.LINK, scope=scope,
+        secret_hash=_digest(f"link:{purpose}:{token}"), channel=channel, created_at=now,
+        expires_at=now + lifetime, max_attempts=1, data=data or {},
+    )
+    return Issued(challenge, token)
+
+
+def peek_link(*, purpose: str, token: str, now: datetime) -> Result:
+    """Whether a link is usable, without using it (to show the form the link leads to)."""
+    challenge = Challenge.objects.filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first()
+    if challenge is None or challenge.used_at or challenge.replaced_at:
+        return Result(Check.MISSING, challenge)
+    if now >= challenge.expires_at:
+        return Result(Check.EXPIRED, challenge)
+    return Result(Check.OK, challenge)
+
+
+@transaction.atomic
+def redeem_link(*, purpose: str, token: str, now: datetime) -> Result:
+    """Use a link: succeeds once."""
+    challenge = (Challenge.objects.select_for_update()
+                 .filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first())
+    if challenge is None or challenge.used_at or challenge.replaced_at:
+        return Result(Check.MISSING, challenge)
+    if now >= challenge.expires_at:
+        return Result(Check.EXPIRED, challenge)
+    challenge.used_at = now
+    challenge.save(update_fields=["used_at"])
+    return Result(Check.OK, challenge)

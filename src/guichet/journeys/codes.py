@@ -1,0 +1,77 @@
+"""Sending and checking one-time codes inside a journey run, the same way in every journey.
+
+The run is the scope of the code: a code sent for one sign-in attempt cannot finish another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from guichet.challenges import secrets
+from guichet.challenges.secrets import Check
+from guichet.channels import outbox
+from guichet.identities.lookup import mask_email, mask_phone
+from guichet.journeys.engine import Context
+from guichet.journeys.models import Run
+from guichet.journeys.screens import Notice, Stay
+from guichet.policy.model import Code
+
+
+@dataclass(frozen=True)
+class Destination:
+    channel: str      # email or sms
+    address: str
+
+    @property
+    def masked(self) -> str:
+        return mask_email(self.address) if self.channel == "email" else mask_phone(self.address)
+
+
+def send(ctx: Context, run: Run, *, purpose: str, rule: Code, to: Destination, account: Any = None,
+         template: str = "login_code") -> Notice:
+    issued = secrets.issue_code(organisation=ctx.organisation, purpose=purpose, scope=str(run.pk),
+                                length=rule.length, lifetime=rule.lifetime, max_attempts=rule.max_attempts,
+                                now=ctx.now, account=account, channel=to.channel)
+    minutes = int(rule.lifetime.total_seconds() // 60)
+    context = {"code": issued.secret, "minutes": minutes}
+    account_id = getattr(account, "pk", None)
+    if to.channel == "sms":
+        outbox.send_sms(ctx.organisation, to=to.address, template=template, context=context,
+                        language=ctx.language, account_id=account_id)
+    else:
+        outbox.send_email(ctx.organisation, to=to.address, template=template, context=context,
+                          language=ctx.language, account_id=account_id)
+    run.state[f"code_sent_at:{purpose}"] = ctx.now.isoformat()
+    return Notice.of(f"code.sent_{to.channel}", "info", destination=to.masked, minutes=minutes)
+
+
+def resend(ctx: Context, run: Run, *, purpose: str, rule: Code, to: Destination, account: Any = None,
+           template: str = "login_code") -> Stay:
+    """A new code, unless the member asked too soon or too often."""
+    from datetime import datetime
+
+    sent_at = run.state.get(f"code_sent_at:{purpose}")
+    if sent_at:
+        waited = (ctx.now - datetime.fromisoformat(sent_at)).total_seconds()
+        if waited < rule.resend_cooldown.total_seconds():
+            return Stay((Notice.of("code.wait", "warning",
+                                   seconds=int(rule.resend_cooldown.total_seconds() - waited)),))
+    if secrets.sends(str(run.pk), purpose) >= rule.max_sends:
+        return Stay((Notice.of("code.too_many_sends", "error"),), restart=True)
+    send(ctx, run, purpose=purpose, rule=rule, to=to, account=account, template=template)
+    return Stay((Notice.of("code.resent", "success"),))
+
+
+def check(ctx: Context, run: Run, *, purpose: str, code: str, field: str = "code") -> Stay | None:
+    """None when the code is right; otherwise what to tell the member."""
+    result = secrets.check_code(scope=str(run.pk), purpose=purpose, code=code, now=ctx.now)
+    if result.ok:
+        return None
+    if result.check is Check.WRONG:
+        return Stay(field_errors={field: (Notice.of("code.wrong", "error", remaining=result.remaining),)})
+    if result.check is Check.EXHAUSTED:
+        return Stay((Notice.of("code.exhausted", "error"),), restart=True)
+    if result.check is Check.EXPIRED:
+        return Stay(field_errors={field: (Notice.of("code.expired", "error"),)})
+    return Stay(field_errors={field: (Notice.of("code.missing", "error"),)})

@@ -1,0 +1,305 @@
+"""The sign-in journey: identifier and password, then (per policy) a one-time code or an authenticator
+app, or the enrolment of a second factor when the organisation requires it from a date.
+
+```mermaid
+stateDiagram-v2
+    [*] --> credentials
+    credentials --> credentials: wrong / unknown / locked (same answer)
+    credentials --> enrol_choose: password right, enrolment required
+    credentials --> second_factor: password right, second factor due
+    credentials --> [*]: password right, nothing else due (signed in)
+    enrol_choose --> enrol_confirm
+    enrol_confirm --> [*]: code right (factor enrolled, signed in)
+    second_factor --> second_factor: wrong code / resend
+    second_factor --> [*]: code right (signed in)
+```
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from guichet.identities import actions, lookup, totp
+from guichet.identities.models import Account, Factor
+from guichet.journeys import codes
+from guichet.journeys.engine import Context, Journey, Step
+from guichet.journeys.models import Run
+from guichet.journeys.paths import journey_path
+from guichet.journeys.screens import (
+    Action, Field, Goto, Link, Next, Notice, Screen, SignedIn, Stay, Transition,
+)
+from guichet.security import devices, lockout, ratelimit
+
+PER_IP_LIMIT, PER_IP_WINDOW = 30, timedelta(minutes=15)
+
+
+def _account(run: Run) -> Account:
+    return Account.objects.select_related("organisation").get(pk=run.state["account"])
+
+
+def _second_factor_due(ctx: Context, account: Account) -> bool:
+    rule = ctx.policy.login
+    enrolled = account.factors.exists()
+    if not (rule.second_factor.required or enrolled):
+        return False
+    token = ctx.cookies.get(devices.cookie_name(ctx.organisation.slug))
+    return not (rule.remember_device.enabled and devices.is_remembered(account, token, ctx.now))
+
+
+def _enrolment_due(ctx: Context, account: Account) -> bool:
+    since = ctx.policy.login.second_factor.enrolment_required_from
+    if since is None or ctx.now.date() < since:
+        return False
+    return not account.factors.filter(created_at__date__gte=since).exists()
+
+
+class Credentials(Step):
+    name = "credentials"
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        policy, slug = ctx.policy, ctx.organisation.slug
+        identifier = policy.login.identifier
+        notices = []
+        since = policy.login.second_factor.enrolment_required_from
+        if since:
+            notices.append(Notice.of("login.mfa_notice", "info", date=since.strftime("%d/%m/%Y")))
+        rule = policy.login.lockout
+        hours = rule.duration.total_seconds() / 3600
+        duration = (_("%(n)d hours") % {"n": hours}) if hours >= 1 and hours == int(hours) else \
+            (_("%(n)d minutes") % {"n": rule.duration.total_seconds() // 60})
+        return Screen(
+            title=_("Sign in to your space"),
+            notices=tuple(notices),
+            fields=(
+                Field("identifier", "email" if identifier.kind == "email" else "text",
+                      identifier.label.get(ctx.language), autocomplete="username",
+                      hint=identifier.help.get(ctx.language) if identifier.help else ""),
+                Field("password", "password", _("Password"), autocomplete="current-password", max_length=1024),
+            ),
+            actions=(Action("sign_in", _("Next") if policy.login.second_factor.required else _("Sign in")),),
+            paragraphs=(Notice.of("login.lockout_rule", failures=rule.max_failures, duration=duration).text,),
+            links=(
+                Link(_("Forgot your password?"), journey_path(slug, "recovery")),
+                Link(_("Create my online account"), journey_path(slug, "registration")),
+            ),
+        )
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        if not ratelimit.hit(f"login:ip:{ctx.ip}", limit=PER_IP_LIMIT, window=PER_IP_WINDOW, now=ctx.now).allowed:
+            return Stay((Notice.of("request.rate_limited", "error"),))
+        kind = ctx.policy.login.identifier.kind
+        account = lookup.find(ctx.organisation, kind, data["identifier"])
+        key = lockout.identity_key("account", str(account.pk)) if account else \
+            lockout.identity_key("identifier", lookup.normalise_identifier(kind, data["identifier"]))
+        locked = lockout.status(ctx.organisation, key).locked(ctx.now)
+        right = lookup.password_matches(account, data["password"])   # always one hash, locked or not
+        if locked or not right:
+            return _fail(ctx, account, key, "locked" if locked else "credentials")
+        lockout.record_success(ctx.organisation, key)
+        assert account is not None
+        if account.state != Account.State.ACTIVE:
+            return Stay((Notice.of("login.not_activated", "warning"),))
+        if account.must_change_password and account.password_expires_at and ctx.now > account.password_expires_at:
+            return Stay((Notice.of("login.temporary_password_expired", "warning"),))
+        run.state.update(account=str(account.pk), enrol=_enrolment_due(ctx, account),
+                         second_factor=_second_factor_due(ctx, account), method="password")
+        return Next()
+
+
+def _fail(ctx: Context, account: Account | None, key: str, reason: str) -> Stay:
+    status = lockout.status(ctx.organisation, key) if reason == "locked" else \
+        lockout.record_failure(ctx.organisation, key, ctx.policy.login.lockout, ctx.now)
+    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason=reason,
+                                   locked_until=status.locked_until if status.just_locked else None)
+    if status.just_locked and account is not None and account.email and ctx.policy.login.lockout.notify_member:
+        actions.notify_locked(account, until=status.locked_until, language=ctx.language)
+    return Stay((Notice.of("login.invalid", "error"),))
+
+
+class SecondFactor(Step):
+    name = "second_factor"
+
+    def applies(self, ctx: Context, run: Run) -> bool:
+        return bool(run.state.get("second_factor")) and not run.state.get("enrol")
+
+    def _totp(self, run: Run) -> Factor | None:
+        if run.state.get("use_code"):
+            return None
+        return Factor.objects.filter(account_id=run.state["account"], kind=Factor.Kind.TOTP).first()
+
+    def _destination(self, ctx: Context, account: Account) -> codes.Destination:
+        channels = ctx.policy.login.second_factor.channels
+        if account.factors.filter(kind=Factor.Kind.SMS).exists() and account.mobile and "sms" in channels:
+            return codes.Destination("sms", account.mobile)
+        return codes.Destination("email", account.email)
+
+    def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
+        if self._totp(run):
+            return ()
+        account = _account(run)
+        return (codes.send(ctx, run, purpose="login", rule=ctx.policy.login.second_factor.code,
+                           to=self._destination(ctx, account), account=account),)
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        rule = ctx.policy.login
+        fields = []
+        if self._totp(run):
+            fields.append(Field("code", "code", _("Code shown by your authenticator app"), length=6,
+                                autocomplete="one-time-code"))
+            actions_ = (Action("verify", _("Next")), Action("use_code", _("Receive a code instead"), True))
+        else:
+            fields.append(Field("code", "code", _("Authentication code"), length=rule.second_factor.code.length,
+                                autocomplete="one-time-code"))
+            actions_ = (Action("verify", _("Next")), Action("resend", _("Resend it"), True))
+        if rule.remember_device.enabled:
+            fields.append(Field("remember", "checkbox", _("Remember this device for %(days)d days")
+                                % {"days": rule.remember_device.days}, required=False))
+        return Screen(title=_("Verify your identity"), fields=tuple(fields), actions=actions_)
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        account = _account(run)
+        rule = ctx.policy.login.second_factor.code
+        if action == "use_code":
+            run.state["use_code"] = True
+            return Stay(self.enter(ctx, run))
+        if action == "resend":
+            return codes.resend(ctx, run, purpose="login", rule=rule, to=self._destination(ctx, account),
+                                account=account)
+        factor = self._totp(run)
+        if factor is not None:
+            if not totp.verify(factor, data["code"], ctx.now):
+                return _wrong_second_factor(ctx, account, Stay(field_errors={"code": (
+                    Notice.of("code.wrong", "error", remaining="-"),)}))
+            run.state["method"] = "password+totp"
+        else:
+            problem = codes.check(ctx, run, purpose="login", code=data["code"])
+            if problem is not None:
+                return _wrong_second_factor(ctx, account, problem)
+            run.state["method"] = "password+code"
+        run.state["remember"] = data.get("remember") == "on"
+        return Next()
+
+
+def _wrong_second_factor(ctx: Context, account: Account, stay: Stay) -> Stay:
+    """Wrong codes count towards the lock-out too: a stolen password does not buy unlimited guesses."""
+    status = lockout.record_failure(ctx.organisation, lockout.identity_key("account", str(account.pk)),
+                                    ctx.policy.login.lockout, ctx.now)
+    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason="second_factor",
+                                   locked_until=status.locked_until if status.just_locked else None)
+    if status.locked(ctx.now):
+        if status.just_locked and account.email:
+            actions.notify_locked(account, until=status.locked_until, language=ctx.language)
+        return Stay((Notice.of("login.invalid", "error"),), restart=True)
+    return stay
+
+
+class EnrolChoose(Step):
+    name = "enrol_choose"
+
+    def applies(self, ctx: Context, run: Run) -> bool:
+        return bool(run.state.get("enrol"))
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        rule = ctx.policy.login.second_factor
+        choices = [("email", _("A code sent to my email address"))]
+        if "sms" in rule.channels:
+            choices.append(("sms", _("A code sent by text message to my mobile phone")))
+        if rule.totp:
+            choices.append(("totp", _("An authenticator app on my phone")))
+        fields = [Field("method", "choice", _("How do you want to confirm your identity?"), choices=tuple(choices),
+                        value="email")]
+        if "sms" in rule.channels:
+            fields.append(Field("mobile", "tel", _("Mobile phone number (only for text messages)"), required=False,
+                                autocomplete="tel", max_length=32))
+        return Screen(title=_("Set up two-step verification"), notices=(Notice.of("mfa.enrol_intro"),),
+                      fields=tuple(fields), actions=(Action("choose", _("Next")),))
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        method = data["method"]
+        if method == "sms":
+            import phonenumbers
+
+            try:
+                number = phonenumbers.parse(data.get("mobile", ""), "FR")
+                valid = phonenumbers.is_valid_number(number)
+            except phonenumbers.NumberParseException:
+                valid = False
+            if not valid:
+                return Stay(field_errors={"mobile": (Notice.of("field.phone_invalid", "error"),)})
+            run.state["mobile"] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if method == "totp":
+            run.state["totp_seed"] = totp.seal(totp.new_seed())
+        run.state["method_chosen"] = method
+        return Goto("enrol_confirm")
+
+
+class EnrolConfirm(Step):
+    name = "enrol_confirm"
+
+    def applies(self, ctx: Context, run: Run) -> bool:
+        return False   # reached only from enrol_choose
+
+    def _destination(self, run: Run, account: Account) -> codes.Destination:
+        if run.state["method_chosen"] == "sms":
+            return codes.Destination("sms", run.state["mobile"])
+        return codes.Destination("email", account.email)
+
+    def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
+        if run.state["method_chosen"] == "totp":
+            return (Notice.of("mfa.totp_intro"),)
+        account = _account(run)
+        return (codes.send(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
+                           to=self._destination(run, account), account=account),)
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        if run.state["method_chosen"] == "totp":
+            seed = totp.unseal(run.state["totp_seed"])
+            account = _account(run)
+            uri = totp.provisioning_uri(seed, account_name=account.email or account.identifier,
+                                        issuer=ctx.policy.display_name(ctx.language))
+            return Screen(title=_("Set up your authenticator app"),
+                          paragraphs=(_("Key to type in your app: %(key)s") % {"key": " ".join(
+                              seed[i:i + 4] for i in range(0, len(seed), 4))},),
+                          links=(Link(_("Open in my authenticator app"), uri),),
+                          fields=(Field("code", "code", _("Code shown by your app"), length=6,
+                                        autocomplete="one-time-code"),),
+                          actions=(Action("verify", _("Confirm")),))
+        length = ctx.policy.login.second_factor.code.length
+        return Screen(title=_("Verify your identity"),
+                      fields=(Field("code", "code", _("Authentication code"), length=length,
+                                    autocomplete="one-time-code"),),
+                      actions=(Action("verify", _("Confirm")), Action("resend", _("Resend it"), True)))
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        account = _account(run)
+        method = run.state["method_chosen"]
+        if action == "resend" and method != "totp":
+            return codes.resend(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
+                                to=self._destination(run, account), account=account)
+        if method == "totp":
+            seed = totp.unseal(run.state["totp_seed"])
+            if totp.matching_step(seed, data["code"], ctx.now) is None:
+                return _wrong_second_factor(ctx, account, Stay(field_errors={"code": (
+                    Notice.of("code.wrong", "error", remaining="-"),)}))
+            actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"), ip=ctx.ip)
+        else:
+            problem = codes.check(ctx, run, purpose="enrol", code=data["code"])
+            if problem is not None:
+                return _wrong_second_factor(ctx, account, problem)
+            if method == "sms":
+                actions.set_mobile(account, run.state["mobile"], ip=ctx.ip)
+            actions.enrol_factor(account, method, now=ctx.now, ip=ctx.ip)
+        run.state["method"] = f"password+{method}"
+        return Next((Notice.of("mfa.enrolled", "success"),))
+
+
+def finish(ctx: Context, run: Run) -> SignedIn:
+    days = ctx.policy.login.remember_device.days if run.state.get("remember") else 0
+    return SignedIn(account_id=run.state["account"], method=run.state.get("method", "password"),
+                    remember_device_days=days)
+
+
+LOGIN = Journey(name="login", steps=(Credentials(), EnrolChoose(), EnrolConfirm(), SecondFactor()), finish=finish,
+                lifetime=timedelta(minutes=20))

@@ -1,0 +1,84 @@
+"""Lock-out after repeated sign-in failures, counted per identity in the shared database.
+
+The identity key is the account when the identifier is known, else the normalised identifier, so
+"Jean.Dupont@x.fr" and "jean.dupont@x.fr " share one counter, and unknown identifiers are throttled too
+(the member sees the same answer either way). Escalation: after a first lock, every further failure
+locks again, each time twice as long (capped), until a successful sign-in clears the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from guichet.policy.model import Lockout
+from guichet.identities.models import LoginThrottle
+
+
+def identity_key(kind: str, value: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"lockout:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Status:
+    locked_until: datetime | None = None
+    just_locked: bool = False
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+
+def status(organisation: Any, key: str) -> Status:
+    row = LoginThrottle.objects.filter(organisation=organisation, key_hash=key).only("locked_until").first()
+    return Status(row.locked_until if row else None)
+
+
+def _row_for_update(organisation: Any, key: str) -> LoginThrottle:
+    row = LoginThrottle.objects.select_for_update().filter(organisation=organisation, key_hash=key).first()
+    if row is not None:
+        return row
+    try:
+        with transaction.atomic():
+            return LoginThrottle.objects.create(organisation=organisation, key_hash=key)
+    except IntegrityError:  # another node created it first
+        return LoginThrottle.objects.select_for_update().get(organisation=organisation, key_hash=key)
+
+
+def lock_duration(rule: Lockout, locks_before: int) -> timedelta:
+    if not rule.escalate:
+        return rule.duration
+    return min(rule.duration * (2 ** locks_before), max(rule.max_duration, rule.duration))
+
+
+@transaction.atomic
+def record_failure(organisation: Any, key: str, rule: Lockout, now: datetime) -> Status:
+    row = _row_for_update(organisation, key)
+    row.failures += 1
+    row.last_failure_at = now
+    lock = False
+    if row.locked_until and now < row.locked_until:
+        lock = False  # already locked: counted, not extended (no way for a stranger to extend a lock forever)
+    elif row.locks and rule.escalate:
+        lock = True
+    elif row.failures >= rule.max_failures * (row.locks + 1):
+        lock = True
+    if lock:
+        row.locked_until = now + lock_duration(rule, row.locks)
+        row.locks += 1
+    row.save()
+    return Status(row.locked_until, just_locked=lock)
+
+
+def record_success(organisation: Any, key: str) -> None:
+    LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()
+
+
+def unlock(organisation: Any, key: str) -> None:
+    """An agent's unlock: the record goes, so the member starts afresh."""
+    LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()

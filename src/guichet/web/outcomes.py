@@ -1,0 +1,50 @@
+"""What both renderers do when a journey ends with a signed-in member."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import auth
+from django.http import HttpRequest, HttpResponse
+
+from guichet.identities import actions
+from guichet.identities.models import Account
+from guichet.journeys.engine import Context
+from guichet.journeys.screens import SignedIn
+from guichet.security import devices
+
+BACKEND = "guichet.identities.backend.AccountBackend"
+
+
+def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None:
+    """Opens the session (with a new session key) and returns a remembered-device token, if asked."""
+    account = Account.objects.get(pk=outcome.account_id, organisation=ctx.organisation)
+    auth.login(request, account, backend=BACKEND)   # cycles the session key: no session fixation
+    request.session["organisation"] = ctx.organisation.slug
+    request.session["signed_in_at"] = request.session["seen_at"] = ctx.now.timestamp()
+    request.session["method"] = outcome.method
+    actions.record_sign_in(account, now=ctx.now, ip=ctx.ip, method=outcome.method)
+    if outcome.remember_device_days:
+        return actions.remember_device(account, days=outcome.remember_device_days, label=ctx.user_agent,
+                                       now=ctx.now, ip=ctx.ip)
+    return None
+
+
+def set_device_cookie(response: HttpResponse, organisation_slug: str, token: str, days: int) -> None:
+    response.set_cookie(devices.cookie_name(organisation_slug), token, max_age=int(timedelta(days=days).total_seconds()),
+                        path=f"/o/{organisation_slug}/", secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+                        samesite="Lax")
+
+
+def signed_in_account(request: HttpRequest, organisation_slug: str) -> Account | None:
+    """The member signed in to this organisation, if any (a session never crosses organisations)."""
+    if request.user.is_authenticated and request.session.get("organisation") == organisation_slug:
+        return request.user  # type: ignore[return-value]
+    return None
+
+
+def sign_out(request: HttpRequest, ip: str, reason: str = "member") -> None:
+    if request.user.is_authenticated:
+        actions.sign_out(request.user, ip=ip, reason=reason)  # type: ignore[arg-type]
+    auth.logout(request)   # flushes the session and its key

@@ -1,0 +1,248 @@
+"""The sign-in journey of the three presets, through both renderers, with codes read from real emails."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from guichet.audit.models import Event
+from guichet.conftest import PASSWORD
+from guichet.identities.models import Account, Factor, LoginThrottle, RememberedDevice
+from guichet.security import devices
+
+pytestmark = pytest.mark.django_db
+
+
+def code_from(sink, address: str, length: int = 6) -> str:  # type: ignore[no-untyped-def]
+    from guichet.channels.testing import deliver_all
+
+    deliver_all()
+    message = sink.last_to(address)
+    match = re.search(rf"\b(\d{{{length}}})\b", message.body)
+    assert match, message.body
+    return match[1]
+
+
+def sign_in_password(driver, identifier: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    page = driver.open("login")
+    assert page.step == "credentials" and {"identifier", "password"} <= set(page.fields)
+    return driver.submit({"identifier": identifier, "password": password}, "sign_in")
+
+
+def test_pension_fund_password_then_emailed_six_digit_code(drive, pension, make_account, smtp_sink) -> None:
+    account = make_account(pension, email="melkior.dupont@gmail.com")
+    driver = drive(pension.slug)
+    page = sign_in_password(driver, "  Melkior.Dupont@Gmail.com ")   # any spelling of the same email
+    assert page.step == "second_factor"
+    assert "code.sent_email" in page.notices and "melk*****@gmail*****" in page.text
+    assert {"code", "remember"} <= set(page.fields) and "resend" in page.actions
+    code = code_from(smtp_sink, account.email)
+    assert len(code) == 6
+    wrong = "000000" if code != "000000" else "111111"
+    page = driver.submit({"code": wrong}, "verify")
+    assert page.field_errors == {"code": ["code.wrong"]}
+    page = driver.submit({"code": code}, "verify")
+    assert page.outcome == "signed_in"
+    assert Event.objects.filter(kind="login.succeeded", account_id=account.pk).exists()
+    assert driver.client.get(f"/api/o/{pension.slug}/session").json()["method"] == "password+code"
+
+
+def test_the_code_expires_after_the_policy_lifetime(drive, pension, make_account, smtp_sink) -> None:
+    from guichet.challenges.models import Challenge
+
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    sign_in_password(driver, account.email)
+    code = code_from(smtp_sink, account.email)
+    challenge = Challenge.objects.get(purpose="login", used_at=None, replaced_at=None)
+    assert challenge.expires_at - challenge.created_at == timedelta(minutes=5)   # the guide's 5 minutes
+    Challenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    page = driver.submit({"code": code}, "verify")
+    assert page.field_errors == {"code": ["code.expired"]}
+
+
+def test_unknown_identifier_wrong_password_and_locked_account_look_the_same(drive, health, make_account) -> None:
+    account = make_account(health)
+    driver = drive(health.slug)
+    answers = []
+    for identifier, password in [("999999999", PASSWORD), (account.identifier, "wrong")]:
+        page = sign_in_password(driver, identifier, password)
+        answers.append((page.status, page.step, page.notices, page.field_errors))
+    LoginThrottle.objects.all().delete()
+    for _ in range(3):
+        sign_in_password(driver, account.identifier, "wrong")
+    page = sign_in_password(driver, account.identifier, PASSWORD)   # right password, but locked
+    answers.append((page.status, page.step, page.notices, page.field_errors))
+    assert len(set(map(repr, answers))) == 1, answers
+    assert answers[0][2] == ["login.invalid"]
+
+
+def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health, make_account, smtp_sink) -> None:
+    from guichet.channels.testing import deliver_all
+
+    account = make_account(health)
+    driver = drive(health.slug)
+    for _ in range(3):
+        sign_in_password(driver, account.identifier, "wrong")
+    throttle = LoginThrottle.objects.get()
+    assert throttle.locks == 1
+    assert abs((throttle.locked_until - timezone.now()) - timedelta(hours=2)) < timedelta(minutes=1)
+    deliver_all()
+    assert smtp_sink.last_to(account.email)   # the member is told by email
+    assert sign_in_password(driver, account.identifier, PASSWORD).notices == ["login.invalid"]
+    # Two hours later: one more failure locks again at once, for twice as long.
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
+    sign_in_password(driver, account.identifier, "wrong")
+    throttle.refresh_from_db()
+    assert throttle.locks == 2
+    assert abs((throttle.locked_until - timezone.now()) - timedelta(hours=4)) < timedelta(minutes=1)
+    # Once the lock is over, the right password signs in and clears the record.
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert sign_in_password(driver, account.identifier, PASSWORD).outcome == "signed_in"
+    assert not LoginThrottle.objects.exists()
+
+
+def test_remembered_device_skips_the_code_until_the_password_changes(drive, pension, make_account,
+                                                                      smtp_sink) -> None:
+    from guichet.identities import actions
+
+    account = make_account(pension)
+    client = Client()
+    driver = drive(pension.slug, client)
+    sign_in_password(driver, account.email)
+    page = driver.submit({"code": code_from(smtp_sink, account.email), "remember": True}, "verify")
+    assert page.outcome == "signed_in"
+    device = RememberedDevice.objects.get(account=account)
+    assert (device.expires_at - device.created_at).days == 30
+    assert devices.cookie_name(pension.slug) in client.cookies
+    driver.client.post(f"/api/o/{pension.slug}/logout")
+    assert sign_in_password(driver, account.email).outcome == "signed_in"   # no code this time
+    actions.set_password(account, "Another-Horse-43!", now=timezone.now())
+    assert RememberedDevice.objects.get(account=account).revoked_at is not None
+    assert sign_in_password(drive(pension.slug, client), account.email, "Another-Horse-43!").step == "second_factor"
+
+
+def test_forced_enrolment_from_the_policy_date_by_email(drive, pension, make_account, smtp_sink) -> None:
+    account = make_account(pension, factors=())
+    driver = drive(pension.slug)
+    page = sign_in_password(driver, account.email)
+    assert page.step == "enrol_choose" and "mfa.enrol_intro" in page.notices
+    page = driver.submit({"method": "email"}, "choose")
+    assert page.step == "enrol_confirm"
+    page = driver.submit({"code": code_from(smtp_sink, account.email)}, "verify")
+    assert page.outcome == "signed_in"
+    assert Factor.objects.filter(account=account, kind="email").exists()
+
+
+def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension, make_account) -> None:
+    import pyotp
+
+    from guichet.identities import totp
+
+    account = make_account(pension, factors=())
+    driver = drive(pension.slug)
+    sign_in_password(driver, account.email)
+    page = driver.submit({"method": "totp"}, "choose")
+    assert page.step == "enrol_confirm"
+    from guichet.journeys.models import Run
+
+    seed = totp.unseal(Run.objects.get(pk=driver.run).state["totp_seed"])
+    assert seed.replace(" ", "")[:4] in page.text.replace(" ", "")
+    assert driver.submit({"code": pyotp.TOTP(seed).now()}, "verify").outcome == "signed_in"
+    factor = Factor.objects.get(account=account, kind="totp")
+    assert factor.secret and seed not in factor.secret   # stored encrypted
+    driver = drive(pension.slug)
+    page = sign_in_password(driver, account.email)
+    assert page.step == "second_factor" and "use_code" in page.actions
+    step = int(timezone.now().timestamp()) // 30 + 1     # next time step: the enrolment code is not reused
+    assert driver.submit({"code": pyotp.TOTP(seed).generate_otp(step)}, "verify").outcome == "signed_in"
+
+
+def test_resend_waits_for_the_cooldown(drive, pension, make_account, smtp_sink) -> None:
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    sign_in_password(driver, account.email)
+    page = driver.submit({}, "resend")
+    assert "code.wait" in page.notices
+
+
+def test_too_many_wrong_codes_end_the_run_and_a_new_code_keeps_the_count(drive, pension, make_account,
+                                                                         smtp_sink) -> None:
+    from guichet.challenges.models import Challenge
+
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    sign_in_password(driver, account.email)
+    code = code_from(smtp_sink, account.email)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        driver.submit({"code": wrong}, "verify")
+    Challenge.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+    from guichet.journeys.models import Run
+
+    Run.objects.filter(pk=driver.run).update(state={**Run.objects.get(pk=driver.run).state, "code_sent_at:login": (
+        timezone.now() - timedelta(minutes=1)).isoformat()})
+    page = driver.submit({}, "resend")
+    assert "code.resent" in page.notices
+    assert Challenge.objects.get(used_at=None, replaced_at=None).attempts == 4   # not reset by the new code
+    page = driver.submit({"code": wrong}, "verify")
+    assert "code.exhausted" in page.notices and page.outcome == "done"
+
+
+def test_farm_and_health_sign_in_without_code_by_member_number(drive, farm, health, make_account) -> None:
+    for organisation in (farm, health):
+        account = make_account(organisation, factors=())
+        page = sign_in_password(drive(organisation.slug), f" {account.identifier.lower()} ")
+        assert page.outcome == "signed_in", organisation.slug
+
+
+def test_a_pending_account_is_told_only_after_the_right_password(drive, health, make_account) -> None:
+    account = make_account(health, state=Account.State.PENDING)
+    assert sign_in_password(drive(health.slug), account.identifier, "wrong").notices == ["login.invalid"]
+    assert sign_in_password(drive(health.slug), account.identifier).notices == ["login.not_activated"]
+
+
+def test_steps_cannot_be_skipped_or_replayed_from_another_session(drive, pension, make_account) -> None:
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    page = driver.open("login")
+    page = driver.submit({"code": "123456"}, "verify")   # a step that is not the current one
+    assert page.step == "credentials" and page.outcome == ""
+    sign_in_password(driver, account.email)
+    stolen_run = driver.run
+    thief = drive(pension.slug)
+    thief.open("login")
+    thief.run = stolen_run
+    page = thief.submit({"code": "123456"}, "verify")
+    assert "journey.expired" in page.notices
+
+
+def test_the_session_key_changes_at_sign_in_and_the_old_one_is_worthless(farm, make_account) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # noqa: N806
+    from guichet.web.journey_driver import HtmlDriver
+
+    account = make_account(farm, factors=())
+    client = Client()
+    driver = HtmlDriver(client, farm.slug)
+    driver.open("login")
+    before = client.session.session_key
+    assert sign_in_password(driver, account.identifier).outcome == "signed_in"
+    after = client.session.session_key
+    assert before and after and before != after
+    assert not SessionStore().exists(before)
+    assert client.get(f"/o/{farm.slug}/espace/").status_code == 200
+
+
+def test_the_json_api_needs_the_csrf_token(pension) -> None:
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(f"/api/o/{pension.slug}/journeys/login").status_code == 403
+    token = client.get("/api/csrf").json()["csrf_token"]
+    assert client.post(f"/api/o/{pension.slug}/journeys/login", HTTP_X_CSRFTOKEN=token).status_code == 201
