@@ -144,3 +144,16 @@ def redeem_link(*, purpose: str, token: str, now: datetime) -> Result:
     challenge.used_at = now
     challenge.save(update_fields=["used_at"])
     return Result(Check.OK, challenge)
+
+
+@transaction.atomic
+def use(challenge_id: Any, *, now: datetime) -> Result:
+    """Use a link found earlier with peek_link, by its id: succeeds once, and only before it expires."""
+    challenge = Challenge.objects.select_for_update().filter(pk=challenge_id).first()
+    if challenge is None or challenge.used_at or challenge.replaced_at:
+        return Result(Check.MISSING, challenge)
+    if now >= challenge.expires_at:
+        return Result(Check.EXPIRED, challenge)
+    challenge.used_at = now
+    challenge.save(update_fields=["used_at"])
+    return Result(Check.OK, challenge)

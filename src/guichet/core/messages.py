@@ -47,6 +47,8 @@ CATALOGUE: dict[str, Promise] = {
     "code.missing": _("No valid code. Ask for a new code."),
     "code.wait": _("Please wait {seconds} seconds before asking for a new code."),
     "code.too_many_sends": _("Too many codes were sent. Please start again later."),
+    # passwords (the rules themselves are described by security.passwords)
+    "password.mismatch": _("The two passwords are different. Type the same password twice."),
     # second factor enrolment
     "mfa.enrol_intro": _("To protect your account, choose how you will confirm your identity at each sign-in."),
     "mfa.totp_intro": _("Add this account to your authenticator app (for example the one of your phone) "

@@ -64,11 +64,22 @@ class Step(ABC):
 
 
 @dataclass(frozen=True)
+class LinkStart:
+    """Where a link from an email starts a run: the step, and the (non-secret) state to start with."""
+
+    step: str
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Journey:
     name: str
     steps: tuple[Step, ...]
     finish: Callable[[Context, Run], Outcome]
     lifetime: timedelta = timedelta(minutes=30)
+    # For journeys that continue from a link in an email: peek at the token (never use it here: mail
+    # scanners open links) and say where to start, or return the Screen explaining why the link is dead.
+    link: Callable[[Context, str], LinkStart | Screen] | None = None
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -95,15 +106,25 @@ def binding_of(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def start(journey: Journey, ctx: Context, binding_secret: str, state: dict[str, Any] | None = None) -> Run:
+def start(journey: Journey, ctx: Context, binding_secret: str, state: dict[str, Any] | None = None,
+          step: str | None = None) -> Run:
     run = Run(organisation=ctx.organisation, journey=journey.name, step="", state=state or {},
               binding=binding_of(binding_secret), created_at=ctx.now, expires_at=ctx.now + journey.lifetime)
-    first = journey.first_step(ctx, run)
+    first = journey.step(step) if step else journey.first_step(ctx, run)
     assert first is not None, f"journey {journey.name} has no applicable step"
     run.step = first.name
     run.save()
     _enter(first, ctx, run)
     return run
+
+
+def open_link(journey: Journey, ctx: Context, binding_secret: str, token: str) -> Run | Screen:
+    """A run started from a link, or the screen saying the link cannot be used."""
+    assert journey.link is not None, f"journey {journey.name} has no links"
+    start_at = journey.link(ctx, token)
+    if isinstance(start_at, Screen):
+        return start_at
+    return start(journey, ctx, binding_secret, state=start_at.state, step=start_at.step)
 
 
 def load(journey: Journey, run_id: Any, ctx: Context, binding_secret: str) -> Run | None:

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "guichet.security",
     "guichet.journeys",
     "guichet.web",
+    "guichet.backoffice",
+    "guichet.oidc",
     "guichet.project",
 ]
 

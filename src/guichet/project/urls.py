@@ -5,6 +5,8 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("guichet.web.urls")),
+    path("agents/", include("guichet.backoffice.urls")),
+    path("", include("guichet.oidc.urls")),
 ]
 
 if not settings.PRODUCTION:

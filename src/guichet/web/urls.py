@@ -15,9 +15,11 @@ urlpatterns = [
     path("o/<slug:slug>/appareils/oublier/", account.forget_devices, name="forget_devices"),
     path("api/csrf", api.csrf, name="api_csrf"),
     path("api/o/<slug:slug>/journeys/<str:name>", api.start, name="api_start"),
+    path("api/o/<slug:slug>/journeys/<str:name>/link", api.link, name="api_link"),
     path("api/o/<slug:slug>/journeys/<str:name>/<str:run_id>", api.step, name="api_step"),
     path("api/o/<slug:slug>/session", api.session, name="api_session"),
     path("api/o/<slug:slug>/logout", api.logout, name="api_logout"),
+    path("api/o/<slug:slug>/password-check", api.password_check, name="api_password_check"),
     path("api/openapi.json", api.openapi, name="api_openapi"),
 ]
 

@@ -7,6 +7,7 @@ then send it in the X-CSRFToken header).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -57,6 +58,25 @@ def start(request: HttpRequest, slug: str, name: str) -> JsonResponse:
     ctx = context_for(request, organisation)
     run = engine.start(JOURNEYS[name], ctx, binding_secret(request))
     return JsonResponse(screen_json(engine.show(JOURNEYS[name], run, ctx), run), status=201)
+
+
+@never_cache
+@require_POST
+def link(request: HttpRequest, slug: str, name: str) -> JsonResponse:
+    """Continue a journey from the token of an emailed link: body {"token": "..."}."""
+    organisation = by_slug(slug)
+    flow = JOURNEYS.get(name)
+    if flow is None or flow.link is None:
+        return JsonResponse({"error": {"code": "journey.unknown"}}, status=404)
+    try:
+        token = str(json.loads(request.body or b"{}").get("token", ""))[:200]
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": {"code": "request.invalid_json", "text": "Invalid JSON body"}}, status=400)
+    ctx = context_for(request, organisation)
+    opened = engine.open_link(flow, ctx, binding_secret(request), token)
+    if isinstance(opened, Screen):
+        return JsonResponse({"outcome": "done", "screen": screen_json(opened)}, status=410)
+    return JsonResponse(screen_json(engine.show(flow, opened, ctx), opened), status=201)
 
 
 @never_cache
@@ -117,3 +137,25 @@ def logout(request: HttpRequest, slug: str) -> JsonResponse:
 @require_GET
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(DOCUMENT)
+
+
+@require_POST
+def password_check(request: HttpRequest, slug: str) -> JsonResponse:
+    """The live checklist and gauge: the server's own rules, so the page never disagrees with it."""
+    from guichet.security import ratelimit
+    from guichet.security.passwords import STRENGTH_LABELS, describe, evaluate
+
+    organisation = by_slug(slug)
+    if not ratelimit.hit(f"password-check:{client_ip(request)}", limit=300, window=timedelta(minutes=5)).allowed:
+        return JsonResponse({"error": Notice.of("request.rate_limited", "error").to_json()}, status=429)
+    try:
+        password = str(json.loads(request.body or b"{}").get("password", ""))[:1024]
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": {"code": "request.invalid_json", "text": "Invalid JSON body"}}, status=400)
+    rules = organisation.policy.password
+    evaluation = evaluate(password, rules)
+    return JsonResponse({
+        "checks": [{"code": code, "passed": passed, "text": describe(code, rules)} for code, passed in evaluation.checks],
+        "strength": evaluation.strength, "strength_label": str(STRENGTH_LABELS[evaluation.strength]),
+        "acceptable": evaluation.acceptable,
+    })

@@ -29,6 +29,12 @@ def journey(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     ctx = context_for(request, organisation)
     secret = binding_secret(request)
     key = f"run:{slug}:{name}"
+    if request.method == "GET" and "lien" in request.GET and flow.link is not None:
+        opened = engine.open_link(flow, ctx, secret, request.GET["lien"][:200])
+        if isinstance(opened, Screen):
+            return _page(request, organisation, opened, None)
+        request.session[key] = str(opened.pk)
+        return SeeOther(request.path)   # the token leaves the address bar (and Referer headers)
     run = engine.load(flow, request.session.get(key), ctx, secret) if key in request.session else None
     if request.method == "POST" and run is not None and request.POST.get("run") == str(run.pk):
         result = engine.submit(flow, run, ctx, request.POST, request.POST.get("action", ""))
@@ -54,8 +60,10 @@ def journey(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 def _page(request: HttpRequest, organisation: Any, screen: Screen, run: Any) -> HttpResponse:
     has_errors = any(n.level == "error" for n in screen.notices) or any(f.errors for f in screen.fields)
     context = organisation_context(organisation) | {
-        "screen": screen, "run": run if not run.finished_at else None, "has_errors": has_errors,
+        "screen": screen, "run": run if run is not None and not run.finished_at else None,
+        "has_errors": has_errors,
         "field_errors": [f for f in screen.fields if f.errors],
+        "has_new_password": any(f.kind == "new_password" for f in screen.fields),
     }
     return render(request, "guichet/screen.html", context, status=200)
 
