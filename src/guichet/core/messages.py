@@ -54,6 +54,45 @@ CATALOGUE: dict[str, Promise] = {
     "mfa.totp_intro": _("Add this account to your authenticator app (for example the one of your phone) "
                         "with the key below, then type the 6-digit code it shows."),
     "mfa.enrolled": _("Two-step verification is set up."),
+    # registration
+    "registration.intro": _("Everything you type must match what we hold in your member file."),
+    "registration.member_number_invalid": _("This number is not valid. Check it on one of our letters."),
+    "registration.email_mismatch": _("The two email addresses are different. Type the same address twice."),
+    "registration.iban_invalid": _("Type the last {length} characters of your IBAN (letters and digits)."),
+    "registration.no_match": _("We could not find a member file with these details. Check that each one is "
+                               "written as on our letters, or contact us."),
+    "registration.questions_intro": _("To confirm your identity, answer these questions about your member file."),
+    "registration.answer_wrong": _("This answer is not correct. Attempts left: {remaining}."),
+    "registration.amount_invalid": _("Type an amount such as 1 234,56."),
+    "registration.questions_failed": _("We could not confirm your identity online. For your security, try "
+                                       "again tomorrow, or contact us."),
+    "registration.policy_intro": _("Read the usage policy, then accept it to create your account."),
+    "registration.first_step_done": _("You completed the first step of your registration on {date} at {time}."),
+    "registration.password_email_sent": _("One step is left: choosing your password. We have sent you an "
+                                          "email with the instructions; follow them to finish your registration."),
+    "registration.activation_email_sent": _("To confirm the creation of your account, we have sent an activation "
+                                            "link to the email address you gave. The link works for {hours} "
+                                            "hours."),
+    "registration.check_spam": _("If you cannot find the email in your inbox, look in your spam or junk "
+                                 "mail folder."),
+    "registration.support": _("Need help? Contact us: {contacts}."),
+    "registration.password_set": _("Your password is set and your registration is complete. You can now "
+                                   "sign in."),
+    "registration.activated": _("Your account is activated! You can now sign in to your space."),
+    "registration.activate_intro": _("One last click: confirm that you want to activate your account."),
+    "registration.link_expired": _("This link has expired: for your security it worked for {hours} hours. "
+                                   "Please register again."),
+    "registration.link_invalid": _("This link can no longer be used: it was already used, or a newer link was "
+                                   "sent. If your account is already active, sign in."),
+    "registration.provisioned_postal": _("You do not need to register: we create the accounts of our members. "
+                                         "Your identifier and a temporary password are sent to you by post. "
+                                         "Sign in with them, then choose your own password."),
+    "registration.provisioned_email": _("You do not need to register: we create the accounts of our members. "
+                                        "Your identifier and a temporary password are sent to you by email. "
+                                        "Sign in with them, then choose your own password."),
+    "registration.provisioned_sms": _("You do not need to register: we create the accounts of our members. "
+                                      "Your identifier and a temporary password are sent to you by text "
+                                      "message. Sign in with them, then choose your own password."),
 }
 
 

@@ -20,7 +20,16 @@ from guichet.core.messages import text
 from guichet.journeys import validation
 from guichet.journeys.models import Run
 from guichet.journeys.screens import (
-    Done, Goto, Next, Notice, Outcome, Redirect, Screen, SignedIn, Stay, Transition,
+    Done,
+    Goto,
+    Next,
+    Notice,
+    Outcome,
+    Redirect,
+    Screen,
+    SignedIn,
+    Stay,
+    Transition,
 )
 from guichet.policy.model import Organisation as Policy
 
@@ -99,7 +108,7 @@ class Result:
     run: Run
     screen: Screen | None = None
     outcome: Outcome | None = None
-    moved: bool = False   # the step changed: the HTML renderer redirects (POST/redirect/GET)
+    moved: bool = False   # the step changed: show() it (the HTML renderer first redirects: POST/redirect/GET)
 
 
 def binding_of(secret: str) -> str:
@@ -182,7 +191,7 @@ def _follow(journey: Journey, run: Run, ctx: Context, step: Step, transition: Tr
         run.step = target.name
         run.save(update_fields=["step", "state"])
         _enter(target, ctx, run)
-        return Result(run, show(journey, run, ctx), moved=True)
+        return Result(run, moved=True)   # the renderer shows the new step (HTML after its redirect)
     return _end(transition, run, ctx)
 
 

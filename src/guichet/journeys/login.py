@@ -32,7 +32,9 @@ from guichet.journeys.screens import (
 )
 from guichet.security import devices, lockout, ratelimit
 
-PER_IP_LIMIT, PER_IP_WINDOW = 30, timedelta(minutes=15)
+# Against password spraying from one address; generous, since a whole office may share one address
+# (per-identity lock-out is the main defence).
+PER_IP_LIMIT, PER_IP_WINDOW = 100, timedelta(minutes=15)
 
 
 def _account(run: Run) -> Account:
@@ -191,7 +193,8 @@ def _wrong_second_factor(ctx: Context, account: Account, stay: Stay) -> Stay:
     if status.locked(ctx.now):
         if status.just_locked and account.email:
             actions.notify_locked(account, until=status.locked_until, language=ctx.language)
-        return Stay((Notice.of("login.invalid", "error"),), restart=True)
+        # The password was right, so saying "start again" reveals nothing; the lock email says the rest.
+        return Stay((Notice.of("code.exhausted", "error"),), restart=True)
     return stay
 
 

@@ -12,17 +12,22 @@ from django.utils.translation import gettext as _
 
 from guichet.journeys.engine import Context
 from guichet.journeys.screens import Field, Notice, Stay
-from guichet.security.passwords import describe, evaluate
+from guichet.security.passwords import CLASSES, describe, evaluate
 
 NEW, CONFIRM = "new_password", "confirm_password"
 
 
 def fields(ctx: Context, label: str = "") -> tuple[Field, Field]:
     rules = ctx.policy.password
-    checks = tuple((code, describe(code, rules)) for code, _passed in evaluate("", rules).checks)
+    blank = evaluate("", rules)
+    checks: list[tuple[str, str]] = []
+    for code, _passed in blank.checks:
+        checks.append((code, describe(code, rules)))
+        if code == CLASSES:   # "at least 3 of the following:" then the four kinds, as the guide shows
+            checks.extend((kind, describe(kind, rules)) for kind, _has in blank.classes)
     return (
         Field(NEW, "new_password", label or _("New password"), autocomplete="new-password",
-              max_length=1024, checks=checks),
+              max_length=1024, checks=tuple(checks)),
         Field(CONFIRM, "new_password", _("Confirm the new password"), autocomplete="new-password", max_length=1024),
     )
 

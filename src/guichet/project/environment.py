@@ -47,6 +47,9 @@ VARIABLES = [
     Variable("TRUSTED_PROXY_COUNT", "0",
              "How many reverse proxies stand before Guichet (to read the client address from X-Forwarded-For)."),
     Variable("LOG_FORMAT", "text", "text or json."),
+    Variable("CAPTCHA_DIFFICULTY", "2000",
+             "Work asked of a browser by the self-hosted proof-of-work CAPTCHA (about 1 s at 2000)."),
+    Variable("METRICS_ALLOWED_IPS", "127.0.0.1,::1", "Client addresses allowed to read /metrics."),
 ]
 
 _DEFAULTS = {v.name: v.default for v in VARIABLES}

@@ -32,7 +32,9 @@ REDIS_URL = env.get("REDIS_URL")
 POLICY_DIR = Path(env.get("POLICY_DIR"))
 _DATABASE_URL = env.get("DATABASE_URL")
 if _DATABASE_URL == "sqlite:///var/guichet.sqlite3":
-    _DATABASE_URL = f"sqlite:///{env.data_dir().resolve() / 'guichet.sqlite3'}"
+    # The test suite uses an in-memory database: only create the data folder when it will be used.
+    _data = env.data_dir() if ENVIRONMENT != "test" else Path(env.get("DATA_DIR"))
+    _DATABASE_URL = f"sqlite:///{_data.resolve() / 'guichet.sqlite3'}"
 
 if PRODUCTION:
     _problems = env.production_problems(
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "guichet.web.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csrf",
+                "guichet.web.headers.csp_nonce",
             ],
         },
     }
@@ -139,6 +143,8 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = False  # the reverse proxy redirects; see the deployment guide
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT")
+CAPTCHA_DIFFICULTY = env.get_int("CAPTCHA_DIFFICULTY")
+METRICS_ALLOWED_IPS = {ip.strip() for ip in env.get("METRICS_ALLOWED_IPS").split(",") if ip.strip()}
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -149,7 +155,7 @@ TIME_ZONE = "Europe/Paris"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = env.data_dir() / "static"
+STATIC_ROOT = Path(env.get("DATA_DIR")) / "static"
 
 LOGGING = {
     "version": 1,
@@ -165,3 +171,40 @@ LOGGING = {
 # Messages whose delivery succeeded keep their body only in the demo and the tests, so that the
 # mailbox page can show them; in production the body (which may hold a one-time code) is erased.
 KEEP_DELIVERED_MESSAGE_BODIES = not PRODUCTION
+
+# --- OIDC provider ---
+# Each organisation is an OpenID Connect issuer at BASE_URL/o/<slug> (guichet.oidc), on
+# django-oauth-toolkit. One RSA key signs every organisation's ID tokens; see docs/oidc.md.
+from guichet.oidc import signing_key as _signing_key  # noqa: E402
+
+try:
+    _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir())
+except _signing_key.KeyProblem as _problem:
+    raise env.ConfigurationError([str(_problem)]) from None
+
+INSTALLED_APPS.insert(INSTALLED_APPS.index("guichet.oidc"), "oauth2_provider")
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
+    "OAUTH2_VALIDATOR_CLASS": "guichet.oidc.provider.validator.OrganisationValidator",
+    "SCOPES": {
+        "openid": "Sign you in",
+        "profile": "Your name and date of birth",
+        "email": "Your email address",
+        "member": "Your member number",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # Authorization code with PKCE S256 only: no implicit or password grant, no "plain" challenge.
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    # An application's access lasts no longer than the member's own session may.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": SESSION_MAX_SECONDS,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+}

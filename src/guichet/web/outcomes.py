@@ -32,9 +32,9 @@ def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None
 
 
 def set_device_cookie(response: HttpResponse, organisation_slug: str, token: str, days: int) -> None:
-    response.set_cookie(devices.cookie_name(organisation_slug), token, max_age=int(timedelta(days=days).total_seconds()),
-                        path=f"/o/{organisation_slug}/", secure=settings.SESSION_COOKIE_SECURE, httponly=True,
-                        samesite="Lax")
+    response.set_cookie(devices.cookie_name(organisation_slug), token,
+                        max_age=int(timedelta(days=days).total_seconds()), path=f"/o/{organisation_slug}/",
+                        secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
 
 
 def signed_in_account(request: HttpRequest, organisation_slug: str) -> Account | None:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from guichet.web import outcomes
 from guichet.security.ratelimit import client_ip
+from guichet.web import outcomes
 
 
 class SessionTimeoutMiddleware:

@@ -84,7 +84,7 @@ def test_unknown_identifier_wrong_password_and_locked_account_look_the_same(driv
 def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health, make_account, smtp_sink) -> None:
     from guichet.channels.testing import deliver_all
 
-    account = make_account(health)
+    account = make_account(health, factors=())
     driver = drive(health.slug)
     for _ in range(3):
         sign_in_password(driver, account.identifier, "wrong")

@@ -100,6 +100,8 @@ def step(request: HttpRequest, slug: str, name: str, run_id: str) -> JsonRespons
     except (ValueError, TypeError, AttributeError):
         return JsonResponse({"error": {"code": "request.invalid_json", "text": "Invalid JSON body"}}, status=400)
     result = engine.submit(flow, run, ctx, values, action)
+    if result.moved:
+        return JsonResponse(screen_json(engine.show(flow, result.run, ctx), result.run))
     if result.outcome is None:
         assert result.screen is not None
         return JsonResponse(screen_json(result.screen, result.run), status=_status(result.screen))
@@ -155,7 +157,8 @@ def password_check(request: HttpRequest, slug: str) -> JsonResponse:
     rules = organisation.policy.password
     evaluation = evaluate(password, rules)
     return JsonResponse({
-        "checks": [{"code": code, "passed": passed, "text": describe(code, rules)} for code, passed in evaluation.checks],
+        "checks": [{"code": code, "passed": passed, "text": describe(code, rules)}
+                   for code, passed in evaluation.checks + evaluation.classes],
         "strength": evaluation.strength, "strength_label": str(STRENGTH_LABELS[evaluation.strength]),
         "acceptable": evaluation.acceptable,
     })

@@ -1,0 +1,135 @@
+"""The production entry points as an operator runs them: real processes, real HTTP, real settings."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+# Variables of the test run that must not leak into the operator-like processes below.
+INHERITED_OUT = {
+    "GUICHET_ENV", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "BASE_URL",
+    "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATA_DIR", "POLICY_DIR", "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser fixture; production rightly refuses it
+}
+
+
+def clean_environment(**variables: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in INHERITED_OUT}
+    environment.update(variables)
+    return environment
+
+
+def guichet(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "guichet.project.cli", *arguments]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server stopped (exit {process.returncode}):\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port} after {seconds} s:\n{log.read_text()}")
+
+
+@contextmanager
+def running(command: list[str], port: int, environment: dict[str, str], log: Path,
+            stop_signal: int = signal.SIGTERM) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server process, wait until it listens, and always stop it afterwards."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=environment, cwd=settings.BASE_DIR,  # noqa: S603
+                                   stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, log)
+        yield process
+    finally:
+        process.send_signal(stop_signal)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+def production_environment(tmp_path: Path) -> dict[str, str]:
+    return clean_environment(
+        GUICHET_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        BASE_URL="https://guichet.example",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'guichet.sqlite3'}",
+        GUICHET_ALLOW_SQLITE_IN_PRODUCTION="1",
+        DATA_DIR=str(tmp_path),
+        EMAIL_URL="smtp://127.0.0.1:1",
+        SMS_URL="https://token@127.0.0.1:1/sms",
+        POSTAL_URL=f"file://{tmp_path / 'letters'}",
+        WEB_CONCURRENCY="1",
+    )
+
+
+def test_serve_answers_over_http_with_security_headers(tmp_path: Path) -> None:
+    environment = production_environment(tmp_path)
+    subprocess.run(guichet("migrate", "--verbosity", "0"), env=environment, cwd=settings.BASE_DIR,  # noqa: S603
+                   check=True, stdin=subprocess.DEVNULL)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with running(guichet("serve", "--bind", f"127.0.0.1:{port}"), port, environment, log):
+        # Behind the operator's TLS proxy, which says the member's connection was https.
+        response = get(port, "/", {"Host": "guichet.example", "X-Forwarded-Proto": "https"})
+        refused = get(port, "/", {"Host": "attacker.example"})
+    assert response.status == 200, log.read_text()
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("X-Frame-Options") == "DENY"
+    assert response.getheader("Referrer-Policy") == "same-origin"
+    assert response.getheader("Strict-Transport-Security", "").startswith("max-age=31536000")
+    assert refused.status == 400  # unknown Host header: never answered in production
+    output = log.read_text()
+    assert "with 1 worker(s)" in output
+    assert '"GET / HTTP/1.1" 200' in output  # the access log goes to standard output
+
+
+def test_serve_refuses_a_database_without_migrations(tmp_path: Path) -> None:
+    result = subprocess.run(guichet("serve", "--bind", f"127.0.0.1:{free_port()}"),  # noqa: S603
+                            env=production_environment(tmp_path), cwd=settings.BASE_DIR,
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert "run 'guichet migrate' first" in result.stderr
+
+
+def test_production_defaults_refuse_to_start_with_every_problem_listed(tmp_path: Path) -> None:
+    environment = clean_environment(GUICHET_ENV="production")
+    result = subprocess.run(guichet("check"), env=environment, cwd=tmp_path,  # noqa: S603
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stderr
+    assert "Guichet refuses to start with these settings" in result.stderr
+    for variable in ("SECRET_KEY", "BASE_URL", "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATABASE_URL"):
+        assert f"- {variable}" in result.stderr
+    assert "Traceback" not in result.stderr
