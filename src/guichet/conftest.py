@@ -52,7 +52,8 @@ def make_account(db: None):  # type: ignore[no-untyped-def]
     counter = iter(range(1, 10_000))
 
     def make(organisation: Organisation, *, email: str = "", password: str = PASSWORD, mobile: str = "",
-             factors: tuple[str, ...] = ("email",), state: str = "active", **record: object):  # type: ignore[no-untyped-def]
+             factors: tuple[str, ...] = ("email",), state: str = "active", contacts_confirmed: bool = True,
+             **record: object):  # type: ignore[no-untyped-def]
         n = next(counter)
         policy = organisation.policy
         if policy.member_number.kind == "finess":
@@ -72,6 +73,9 @@ def make_account(db: None):  # type: ignore[no-untyped-def]
         account = actions.create_account(organisation, identifier=identifier, member=member, email=email,
                                          mobile=mobile, state=state, actor="test")
         now = timezone.now()
+        if contacts_confirmed:   # the first-sign-in contact confirmation is tested on its own
+            account.contact_confirmed_at = now
+            account.save(update_fields=["contact_confirmed_at"])
         actions.set_password(account, password, now=now, actor="test")
         for kind_ in factors:
             actions.enrol_factor(account, kind_, now=now)

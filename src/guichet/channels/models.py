@@ -6,18 +6,19 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Message(models.Model):
     class Channel(models.TextChoices):
-        EMAIL = "email", "email"
-        SMS = "sms", "sms"
-        POSTAL = "postal", "postal"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message")
+        POSTAL = "postal", _("Letter")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"   # gave up after the last retry
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not delivered")  # gave up after the last retry
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT)

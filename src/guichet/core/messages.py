@@ -93,6 +93,36 @@ CATALOGUE: dict[str, Promise] = {
     "registration.provisioned_sms": _("You do not need to register: we create the accounts of our members. "
                                       "Your identifier and a temporary password are sent to you by text "
                                       "message. Sign in with them, then choose your own password."),
+    # recovery (the same answers whether or not an account matches: no enumeration)
+    "recovery.sent_if_exists": _("If an account matches what you typed, we have sent it an email with a link to "
+                                 "choose a new password. The link is valid for {duration}. If you do not see the "
+                                 "email, look in your spam folder."),
+    "recovery.sent_if_exists_with_code": _("If an account matches what you typed, we have sent it an email with a "
+                                           "link “Reset my password” and a verification code. The link is valid "
+                                           "for {duration}. If you do not see the email, look in your spam folder."),
+    "recovery.link_dead": _("This link can no longer be used: it has expired or has already been used. "
+                            "Please make a new request."),
+    "recovery.password_reset": _("Your password has been reset. You can now sign in with it."),
+    "recovery.code_sent_email": _("If your details are on record, a confirmation code has been sent to you by "
+                                  "email. Type it within {minutes} minutes."),
+    "recovery.code_sent_sms": _("If your details are on record, a confirmation code has been sent to you by text "
+                                "message. Type it within {minutes} minutes."),
+    "recovery.verify_invalid": _("The number or the verification code is not correct. Attempts left: {remaining}."),
+    "recovery.temporary_sent_email": _("A temporary password has been sent to you by email."),
+    "recovery.temporary_sent_sms": _("A temporary password has been sent to you by text message."),
+    "recovery.letter_sent": _("For your security, your temporary password will be sent to you by post, to the "
+                              "address we have on record. It should arrive within a few days."),
+    "captcha.wrong": _("The answer to the anti-robot check is not correct. Please answer the new question."),
+    # password change and first sign-in
+    "password.current_wrong": _("Your current password is not correct."),
+    "password.same_as_current": _("Choose a password different from your current one."),
+    "password.changed": _("Your password has been changed."),
+    "password.sign_in_first": _("To change your password, please sign in first."),
+    "first_login.temporary": _("Your password is temporary. You must choose your own."),
+    "first_login.abandoned": _("You are not signed in. Your temporary password keeps working until it expires."),
+    "contact.confirm_intro": _("To use your space, you must confirm your contact details."),
+    "contact.email_verified": _("Your email address has been verified."),
+    "contact.email_taken": _("This email address is already used by another account."),
 }
 
 

@@ -30,4 +30,5 @@ def test_every_message_is_translated(po: Path) -> None:
 def test_the_compiled_catalogue_matches(po: Path, tmp_path: Path) -> None:
     compiled = tmp_path / "django.mo"
     subprocess.run(["msgfmt", "-o", str(compiled), str(po)], check=True)
-    assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), f"recompile: msgfmt -o {po.with_suffix('.mo')} {po}"
+    hint = f"recompile: msgfmt -o {po.with_suffix('.mo')} {po}"
+    assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), hint

@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from guichet.organisations.models import Organisation
 from guichet.registry.models import MemberRecord
@@ -38,6 +39,8 @@ class Account(AbstractBaseUser):
     policy_version_accepted = models.CharField(max_length=64, blank=True)
     policy_accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    session_version = models.PositiveIntegerField(
+        default=0, help_text="Raised to end every session of the account (identities.actions.end_sessions)")
 
     objects = AccountManager()
     USERNAME_FIELD = "id"
@@ -54,6 +57,13 @@ class Account(AbstractBaseUser):
     @property
     def has_signed_in(self) -> bool:
         return self.last_login is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django ends a session whose stored hash no longer matches: the hash covers the password
+        # (a new password ends other sessions) and session_version (an agent's "end all sessions").
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}:{self.session_version}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
 
 class Factor(models.Model):

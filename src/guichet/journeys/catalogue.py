@@ -4,5 +4,8 @@ from __future__ import annotations
 
 from guichet.journeys.engine import Journey
 from guichet.journeys.login import LOGIN
+from guichet.journeys.password_change import PASSWORD_CHANGE
+from guichet.journeys.recovery import RECOVERY
+from guichet.journeys.registration import REGISTRATION
 
-JOURNEYS: dict[str, Journey] = {journey.name: journey for journey in (LOGIN,)}
+JOURNEYS: dict[str, Journey] = {journey.name: journey for journey in (LOGIN, REGISTRATION, RECOVERY, PASSWORD_CHANGE)}

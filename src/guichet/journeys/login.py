@@ -25,10 +25,20 @@ from guichet.identities import actions, lookup, totp
 from guichet.identities.models import Account, Factor
 from guichet.journeys import codes
 from guichet.journeys.engine import Context, Journey, Step
+from guichet.journeys.first_login import FIRST_LOGIN_STEPS
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.screens import (
-    Action, Field, Goto, Link, Next, Notice, Screen, SignedIn, Stay, Transition,
+    Action,
+    Field,
+    Goto,
+    Link,
+    Next,
+    Notice,
+    Screen,
+    SignedIn,
+    Stay,
+    Transition,
 )
 from guichet.security import devices, lockout, ratelimit
 
@@ -83,6 +93,9 @@ class Credentials(Step):
             actions=(Action("sign_in", _("Next") if policy.login.second_factor.required else _("Sign in")),),
             paragraphs=(Notice.of("login.lockout_rule", failures=rule.max_failures, duration=duration).text,),
             links=(
+                # "S'identifier avec FranceConnect" and other upstreams: URLs served by guichet.oidc.
+                *(Link(upstream.label.get(ctx.language), f"/o/{slug}/federation/{name}/start")
+                  for name, upstream in policy.login.enabled_upstreams().items()),
                 Link(_("Forgot your password?"), journey_path(slug, "recovery")),
                 Link(_("Create my online account"), journey_path(slug, "registration")),
             ),
@@ -304,5 +317,6 @@ def finish(ctx: Context, run: Run) -> SignedIn:
                     remember_device_days=days)
 
 
-LOGIN = Journey(name="login", steps=(Credentials(), EnrolChoose(), EnrolConfirm(), SecondFactor()), finish=finish,
-                lifetime=timedelta(minutes=20))
+LOGIN = Journey(name="login",
+                steps=(Credentials(), EnrolChoose(), EnrolConfirm(), SecondFactor(), *FIRST_LOGIN_STEPS),
+                finish=finish, lifetime=timedelta(minutes=20))

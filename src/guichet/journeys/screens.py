@@ -12,7 +12,7 @@ from typing import Any, Literal
 from guichet.core.messages import text
 
 FieldKind = Literal["text", "email", "password", "new_password", "code", "date", "tel", "checkbox", "choice",
-                    "accept"]
+                    "accept", "captcha"]
 Level = Literal["error", "info", "success", "warning"]
 
 

@@ -52,7 +52,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PolicyError([Problem(str(path), where, f"is not valid YAML: {getattr(error, 'problem', error)}")]) from None
+        reason = getattr(error, "problem", error)
+        raise PolicyError([Problem(str(path), where, f"is not valid YAML: {reason}")]) from None
     if not isinstance(data, dict):
         raise PolicyError([Problem(str(path), "", "must be a mapping of options (key: value)")])
     return data

@@ -113,12 +113,73 @@ class RememberDevice(Strict):
     days: int = Field(30, ge=1, le=365)
 
 
+UpstreamClaim = Literal["given_name", "family_name", "birthdate", "gender", "birthplace"]
+
+
+class Upstream(Strict):
+    """An OpenID Connect provider that vouches for members' identity (FranceConnect, or another one).
+
+    The member is recognised when the identity it returns matches one registry record; the client
+    secret never sits in the policy file, only the name of the environment variable holding it.
+    """
+
+    kind: Literal["franceconnect", "oidc"] = "oidc"
+    label: Text = Field(description="The button's text")
+    issuer: str = Field(description="Issuer URL; its /.well-known/openid-configuration is read")
+    client_id: str = ""
+    client_secret_env: str = Field("", pattern=r"^$|^[A-Z][A-Z0-9_]*$",
+                                   description="Name of the environment variable holding the client secret")
+    scopes: list[str] = ["openid", "given_name", "family_name", "birthdate"]
+    acr_values: str | None = Field(None, description="Level asked for and required in the ID token (eidas1)")
+    match: list[UpstreamClaim] = Field(
+        ["given_name", "family_name", "birthdate"],
+        description="Claims compared with the registry record; gender and birthplace with its facts of that name",
+    )
+    enabled: bool = False
+
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, issuer: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(issuer)
+        # Identity assertions must not travel in clear; a loopback issuer is a local test provider.
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")):
+            raise ValueError("the issuer must be an https:// URL")
+        return issuer.rstrip("/")
+
+    @model_validator(mode="after")
+    def _usable(self) -> Upstream:
+        if self.enabled and not (self.client_id and self.client_secret_env):
+            raise ValueError("an enabled provider needs client_id and client_secret_env")
+        if "openid" not in self.scopes:
+            raise ValueError("scopes must include openid")
+        if not {"family_name", "birthdate"} <= set(self.match):
+            raise ValueError("match must include at least family_name and birthdate")
+        return self
+
+
 class Login(Strict):
     identifier: Identifier
     second_factor: SecondFactor = SecondFactor()
     remember_device: RememberDevice = RememberDevice()
     lockout: Lockout = Lockout()
-    franceconnect: bool = False
+    federation: dict[str, Upstream] = Field(
+        {}, description="OpenID Connect providers members may sign in with (FranceConnect...), by name (in URLs)"
+    )
+
+    @field_validator("federation")
+    @classmethod
+    def _provider_names(cls, federation: dict[str, Upstream]) -> dict[str, Upstream]:
+        import re
+
+        for name in federation:
+            if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", name):
+                raise ValueError(f"provider name {name!r}: lower-case letters, digits and hyphens (2 to 31)")
+        return federation
+
+    def enabled_upstreams(self) -> dict[str, Upstream]:
+        return {name: upstream for name, upstream in self.federation.items() if upstream.enabled}
 
 
 class Question(Strict):

@@ -11,9 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
-from guichet.conftest import FARM, HEALTH, PENSION, POLICY_DIR
 from guichet.policy.loader import PRESET_DIR, PolicyError, json_schema, load_file, load_folder, merge, parse
 
+# The bundled files (the same constants as src/guichet/conftest.py, which this layer may not import).
+POLICY_DIR = Path(__file__).resolve().parents[3] / "policies" / "organisations"
+PENSION, FARM, HEALTH = "caisse-retraite-exemple", "caisse-agricole-exemple", "mutuelle-sante-exemple"
 SCHEMA_FILE = POLICY_DIR.parent / "schema" / "organisation.schema.json"
 
 
@@ -50,9 +52,12 @@ def test_farm_social_security_numbers_from_the_guide() -> None:
     assert policy.recovery.channels == ["email", "sms"] and policy.recovery.code.lifetime == timedelta(minutes=30)
     never = policy.recovery.never_connected
     assert never is not None and never.fallback == "postal"
-    assert [q.fact for q in never.questions_by_category["individual"]] == ["health_card_serial", "recent_benefit_amount"]
+    individual = [q.fact for q in never.questions_by_category["individual"]]
+    assert individual == ["health_card_serial", "recent_benefit_amount"]
     assert never.questions_by_category["third_party"] == []
-    assert policy.login.franceconnect
+    franceconnect = policy.login.federation["franceconnect"]
+    assert franceconnect.kind == "franceconnect" and franceconnect.acr_values == "eidas1"
+    assert franceconnect.client_secret_env == "FRANCECONNECT_CLIENT_SECRET" and not franceconnect.enabled
 
 
 def test_health_mutual_numbers_from_the_guide() -> None:
@@ -67,7 +72,8 @@ def test_health_mutual_numbers_from_the_guide() -> None:
 
 
 def test_the_committed_json_schema_is_up_to_date() -> None:
-    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), "run: guichet organisations schema > " + str(SCHEMA_FILE)
+    hint = f"run: guichet organisations schema > {SCHEMA_FILE}"
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), hint
 
 
 @pytest.mark.parametrize("path", sorted(POLICY_DIR.glob("*.yaml")), ids=lambda p: p.stem)
@@ -131,3 +137,38 @@ def test_a_folder_reports_all_bad_files_at_once(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_folder(tmp_path)
     assert {p.field for p in caught.value.problems} == {"login.lockout.max_failures", "password.min_classes"}
+
+
+FEDERATION = """
+login:
+  federation:
+    {name}:
+      label: {{fr: "Avec mon compte", en: "With my account"}}
+      issuer: {issuer}
+      client_id: {client_id}
+      client_secret_env: {secret_env}
+      enabled: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"issuer": "http://idp.example"}, "https://"),
+        ({"client_id": "''"}, "client_id and client_secret_env"),
+        ({"secret_env": "lower_case"}, "should match pattern"),
+        ({"name": "Bad_Name"}, "provider name"),
+    ],
+)
+def test_a_federation_provider_is_checked(tmp_path: Path, values: dict[str, str], words: str) -> None:
+    fields = {"name": "idp", "issuer": "https://idp.example", "client_id": "guichet", "secret_env": "IDP_SECRET"}
+    path = write(tmp_path, "demo-org", MINIMAL + FEDERATION.format(**(fields | values)))
+    with pytest.raises(PolicyError) as caught:
+        load_file(path)
+    assert words in caught.value.problems[0].message
+
+
+def test_an_enabled_provider_on_a_loopback_issuer_loads(tmp_path: Path) -> None:
+    fields = {"name": "idp", "issuer": "http://127.0.0.1:4000/", "client_id": "guichet", "secret_env": "IDP_SECRET"}
+    policy = load_file(write(tmp_path, "demo-org", MINIMAL + FEDERATION.format(**fields)))
+    assert policy.login.enabled_upstreams()["idp"].issuer == "http://127.0.0.1:4000"

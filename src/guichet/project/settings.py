@@ -178,11 +178,15 @@ KEEP_DELIVERED_MESSAGE_BODIES = not PRODUCTION
 from guichet.oidc import signing_key as _signing_key  # noqa: E402
 
 try:
-    _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir())
+    # Tests keep their generated key out of the working tree.
+    _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir() if ENVIRONMENT != "test"
+                                  else Path(__import__("tempfile").gettempdir()) / "guichet-test")
 except _signing_key.KeyProblem as _problem:
     raise env.ConfigurationError([str(_problem)]) from None
 
 INSTALLED_APPS.insert(INSTALLED_APPS.index("guichet.oidc"), "oauth2_provider")
+# Named explicitly because guichet.oidc.Client points to it (a swappable model needs the setting).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,

@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 # Variables of the test run that must not leak into the operator-like processes below.
 INHERITED_OUT = {
     "GUICHET_ENV", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "BASE_URL",
     "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATA_DIR", "POLICY_DIR", "ALLOWED_HOSTS",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser fixture; production rightly refuses it
+    "OIDC_RSA_PRIVATE_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE",  # the latter set by the browser fixture
 }
 
 
@@ -80,6 +82,12 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.cli
     return response
 
 
+def signing_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 def production_environment(tmp_path: Path) -> dict[str, str]:
     return clean_environment(
         GUICHET_ENV="production",
@@ -91,6 +99,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         EMAIL_URL="smtp://127.0.0.1:1",
         SMS_URL="https://token@127.0.0.1:1/sms",
         POSTAL_URL=f"file://{tmp_path / 'letters'}",
+        OIDC_RSA_PRIVATE_KEY=signing_key(),
         WEB_CONCURRENCY="1",
     )
 
@@ -110,6 +119,7 @@ def test_serve_answers_over_http_with_security_headers(tmp_path: Path) -> None:
     assert response.getheader("X-Frame-Options") == "DENY"
     assert response.getheader("Referrer-Policy") == "same-origin"
     assert response.getheader("Strict-Transport-Security", "").startswith("max-age=31536000")
+    assert "default-src 'self'" in response.getheader("Content-Security-Policy", "")
     assert refused.status == 400  # unknown Host header: never answered in production
     output = log.read_text()
     assert "with 1 worker(s)" in output

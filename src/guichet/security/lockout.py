@@ -17,8 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from guichet.policy.model import Lockout
 from guichet.identities.models import LoginThrottle
+from guichet.policy.model import Lockout
 
 
 def identity_key(kind: str, value: str) -> str:

@@ -31,6 +31,17 @@ def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None
     return None
 
 
+def keep_session(request: HttpRequest) -> None:
+    """After a journey that may have changed the signed-in member's own password: this session stays
+    valid, while every other session of the account ends at its next request (Django's session hash).
+
+    Only a change made during this request can differ here: the hash was checked when it began."""
+    if request.user.is_authenticated:
+        account = Account.objects.filter(pk=request.user.pk).first()
+        if account is not None:
+            auth.update_session_auth_hash(request, account)
+
+
 def set_device_cookie(response: HttpResponse, organisation_slug: str, token: str, days: int) -> None:
     response.set_cookie(devices.cookie_name(organisation_slug), token,
                         max_age=int(timedelta(days=days).total_seconds()), path=f"/o/{organisation_slug}/",

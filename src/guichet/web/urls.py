@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/o/<slug:slug>/session", api.session, name="api_session"),
     path("api/o/<slug:slug>/logout", api.logout, name="api_logout"),
     path("api/o/<slug:slug>/password-check", api.password_check, name="api_password_check"),
+    path("api/o/<slug:slug>/captcha", api.captcha_challenge, name="api_captcha"),
     path("api/openapi.json", api.openapi, name="api_openapi"),
 ]
 

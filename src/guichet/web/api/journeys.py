@@ -115,6 +115,7 @@ def step(request: HttpRequest, slug: str, name: str, run_id: str) -> JsonRespons
     if isinstance(outcome, Redirect):
         return JsonResponse({"outcome": "redirect", "redirect": outcome.url})
     assert isinstance(outcome, Done)
+    outcomes.keep_session(request)
     return JsonResponse({"outcome": "done", "screen": screen_json(outcome.screen)})
 
 
@@ -134,6 +135,18 @@ def logout(request: HttpRequest, slug: str) -> JsonResponse:
     by_slug(slug)
     outcomes.sign_out(request, client_ip(request))
     return JsonResponse({"signed_in": False})
+
+
+@never_cache
+@require_GET
+def captcha_challenge(request: HttpRequest, slug: str) -> JsonResponse:
+    """A fresh ALTCHA proof-of-work challenge for web/static/guichet/captcha.js (or any client)."""
+    from guichet.security import captcha, ratelimit
+
+    by_slug(slug)
+    if not ratelimit.hit(f"captcha:{client_ip(request)}", limit=120, window=timedelta(minutes=5)).allowed:
+        return JsonResponse({"error": Notice.of("request.rate_limited", "error").to_json()}, status=429)
+    return JsonResponse(captcha.new_challenge())
 
 
 @require_GET

@@ -78,6 +78,7 @@ def _outcome(request: HttpRequest, ctx: engine.Context, outcome: Any, organisati
     if isinstance(outcome, Redirect):
         return SeeOther(outcome.url)
     assert isinstance(outcome, Done)
+    outcomes.keep_session(request)
     return render(request, "guichet/screen.html", organisation_context(organisation) | {"screen": outcome.screen})
 
 

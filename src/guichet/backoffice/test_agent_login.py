@@ -1,0 +1,217 @@
+"""Console sign-in: email + password + authenticator code, one answer for every failure, lock-out,
+separate session with its own idle timeout, enrolment from the command's link, CSRF."""
+
+from __future__ import annotations
+
+import re
+import time
+from io import StringIO
+
+import pyotp
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from guichet.audit.models import Event
+from guichet.backoffice import sessions
+from guichet.backoffice.conftest import AGENT_PASSWORD, must_find, sign_in
+from guichet.backoffice.models import Agent, AgentThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+def notice_codes(response) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(re.findall(r'data-code="([^"]+)"', response.content.decode()))
+
+
+def test_email_password_and_code_open_a_console_session_with_a_new_key(make_agent, pension) -> None:
+    enrolled = make_agent(pension)
+    client = Client()
+    client.get("/agents/connexion/")
+    before = client.session.session_key
+    response = sign_in(client, enrolled)
+    assert response.status_code == 302 and response["Location"] == "/agents/"
+    assert client.session[sessions.AGENT_KEY] == enrolled.agent.pk
+    assert client.session.session_key != before          # no session fixation
+    assert "_auth_user_id" not in client.session          # an agent is not a member
+    assert client.get("/agents/").status_code == 200
+    assert Event.objects.filter(kind="agent.login.succeeded", actor=enrolled.agent.actor).exists()
+    enrolled.agent.refresh_from_db()
+    assert enrolled.agent.last_login is not None
+
+
+def test_console_pages_need_a_signed_in_agent(pension, make_account) -> None:
+    account = make_account(pension)
+    client = Client()
+    for path in ("/agents/", f"/agents/comptes/{account.pk}/", "/agents/activite/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/agents/connexion/?suite=")
+
+
+def test_a_signed_in_member_is_not_an_agent(pension, make_account) -> None:
+    client = Client()
+    client.force_login(make_account(pension), backend="guichet.identities.backend.AccountBackend")
+    assert client.get("/agents/").status_code == 302
+
+
+@pytest.mark.parametrize("case", ["unknown_email", "wrong_password", "wrong_code", "missing_totp", "disabled"])
+def test_every_failure_gives_the_same_answer(make_agent, pension, case: str) -> None:
+    enrolled = make_agent(pension)
+    agent = enrolled.agent
+    values = {"email": agent.email, "password": AGENT_PASSWORD, "code": enrolled.code()}
+    if case == "unknown_email":
+        values["email"] = "nobody@caisse.example"
+    elif case == "wrong_password":
+        values["password"] = "Not-The-Password-42!"
+    elif case == "wrong_code":
+        values["code"] = "000000" if values["code"] != "000000" else "111111"
+    elif case == "missing_totp":
+        Agent.objects.filter(pk=agent.pk).update(totp_secret="")
+    else:
+        Agent.objects.filter(pk=agent.pk).update(active=False)
+    client = Client()
+    response = client.post("/agents/connexion/", values)
+    assert response.status_code == 400
+    assert notice_codes(response) == {"backoffice.login_invalid"}
+    assert sessions.AGENT_KEY not in client.session
+    assert Event.objects.filter(kind="agent.login.failed").count() == 1
+
+
+def test_empty_fields_are_named(make_agent, pension) -> None:
+    response = Client().post("/agents/connexion/", {"email": "", "password": "", "code": ""})
+    assert response.status_code == 400
+    assert response.content.decode().count('data-code="field.required"') == 3
+
+
+def test_five_failures_lock_the_agent_even_with_the_right_credentials_after(make_agent, pension) -> None:
+    enrolled = make_agent(pension)
+    client = Client()
+    for _ in range(5):
+        assert sign_in(client, enrolled, password="Wrong-Password-123!").status_code == 400
+    assert AgentThrottle.objects.get().locked_until is not None
+    response = sign_in(client, enrolled)
+    assert response.status_code == 400 and notice_codes(response) == {"backoffice.login_invalid"}
+    assert Event.objects.filter(kind="agent.login.failed", data__reason="locked").count() == 1
+    # The operator can lift the lock.
+    call_command("agents", "unlock", "--email", enrolled.agent.email, stdout=StringIO())
+    assert sign_in(client, enrolled).status_code == 302
+
+
+def test_a_code_is_accepted_once(make_agent, pension) -> None:
+    enrolled = make_agent(pension)
+    code = enrolled.code()
+    assert sign_in(Client(), enrolled, code=code).status_code == 302
+    assert sign_in(Client(), enrolled, code=code).status_code == 400   # replayed by someone who saw it
+
+
+def test_the_console_session_ends_after_15_idle_minutes(make_agent, agent_client, pension) -> None:
+    client = agent_client(make_agent(pension))
+    session = client.session
+    session[sessions.SEEN_KEY] = time.time() - 15 * 60 - 5
+    session.save()
+    response = client.get("/agents/")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "backoffice.session_expired" in notice_codes(page)
+    assert sessions.AGENT_KEY not in client.session
+
+
+def test_disabling_an_agent_or_a_new_enrolment_ends_their_session(make_agent, agent_client, pension) -> None:
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    call_command("agents", "enrolment", "--email", enrolled.agent.email, stdout=StringIO())
+    assert client.get("/agents/").status_code == 302
+    other = make_agent(pension)
+    client = agent_client(other)
+    call_command("agents", "disable", "--email", other.agent.email, stdout=StringIO())
+    assert client.get("/agents/").status_code == 302
+
+
+def test_sign_out(make_agent, agent_client, pension) -> None:
+    client = agent_client(make_agent(pension))
+    response = client.post("/agents/deconnexion/")
+    assert response["Location"] == "/agents/connexion/?deconnecte=1"
+    assert client.get("/agents/").status_code == 302
+
+
+def test_the_sign_in_form_is_protected_against_cross_site_posts(make_agent, pension) -> None:
+    enrolled = make_agent(pension)
+    client = Client(enforce_csrf_checks=True)
+    assert sign_in(client, enrolled).status_code == 403
+    page = client.get("/agents/connexion/")
+    token = must_find(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = client.post("/agents/connexion/", {"email": enrolled.agent.email, "password": AGENT_PASSWORD,
+                                                  "code": enrolled.code(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+
+
+def test_the_redirect_after_sign_in_stays_in_the_console(make_agent, pension) -> None:
+    enrolled = make_agent(pension)
+    response = Client().post("/agents/connexion/", {"email": enrolled.agent.email, "password": AGENT_PASSWORD,
+                                                    "code": enrolled.code(), "suite": "//evil.example/agents/"})
+    assert response["Location"] == "/agents/"
+
+
+def _enrolment_link(output: str) -> str:
+    return must_find(r"https?://\S+/agents/activation/\?jeton=\S+", output)[0]
+
+
+def test_create_then_enrol_from_the_printed_link_then_sign_in(pension, farm) -> None:
+    out = StringIO()
+    call_command("agents", "create", "--email", "Marie.Martin@Caisse.example", "--name", "Marie Martin",
+                 "--role", "agent", "--organisation", pension.slug, farm.slug, stdout=out)
+    agent = Agent.objects.get(email="marie.martin@caisse.example")
+    assert set(agent.organisations.values_list("slug", flat=True)) == {pension.slug, farm.slug}
+    assert not agent.enrolled
+    link = _enrolment_link(out.getvalue())
+    client = Client()
+    response = client.get("/agents/activation/?" + link.split("?", 1)[1])
+    assert response.status_code == 302 and response["Location"] == "/agents/activation/"  # token leaves the URL
+    page = client.get("/agents/activation/").content.decode()
+    key = must_find(r'<code class="key">([A-Z2-7 ]+)</code>', page)[1].replace(" ", "")
+    weak = client.post("/agents/activation/", {"password": "motdepasse", "password_confirmation": "motdepasse",
+                                                "code": pyotp.TOTP(key).now()})
+    assert weak.status_code == 400 and 'data-code="password.min_length"' in weak.content.decode()
+    wrong = client.post("/agents/activation/", {"password": AGENT_PASSWORD, "password_confirmation": AGENT_PASSWORD,
+                                                 "code": "000000" if pyotp.TOTP(key).now() != "000000" else "111111"})
+    assert 'data-code="backoffice.enrolment_code_wrong"' in wrong.content.decode()
+    done = client.post("/agents/activation/", {"password": AGENT_PASSWORD, "password_confirmation": AGENT_PASSWORD,
+                                                "code": pyotp.TOTP(key).now()})
+    assert done.status_code == 200 and 'data-code="backoffice.enrolled"' in done.content.decode()
+    agent.refresh_from_db()
+    assert agent.enrolled and agent.password.startswith("argon2$argon2id$") and key not in agent.totp_secret
+    # The link works once.
+    again = Client()
+    again.get("/agents/activation/?" + link.split("?", 1)[1])
+    assert 'data-code="backoffice.enrolment_invalid"' in again.get("/agents/activation/").content.decode()
+    # The code used at enrolment cannot sign in; the app's next code (clock drift allowance) can.
+    next_code = pyotp.TOTP(key).at(int(time.time()) + 30)
+    response = Client().post("/agents/connexion/", {"email": "marie.martin@caisse.example",
+                                                    "password": AGENT_PASSWORD, "code": next_code})
+    assert response.status_code == 302
+
+
+def test_create_refuses_bad_input_and_creates_nothing(pension) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="unknown organisation"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--organisation", "nowhere",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="at least one --organisation"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", stdout=StringIO())
+    assert not Agent.objects.exists()
+    call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
+                 stdout=StringIO())
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("agents", "create", "--email", "A@caisse.example", "--name", "B", "--role", "supervisor",
+                     stdout=StringIO())
+    listing = StringIO()
+    call_command("agents", "list", stdout=listing)
+    assert "a@caisse.example\tA\tsupervisor\tactive\tenrolment pending\tall organisations" in listing.getvalue()
+
+
+def test_the_console_speaks_french_then_english(db) -> None:
+    client = Client()
+    assert "<h1>Connexion des agents</h1>" in client.get("/agents/connexion/").content.decode()
+    client.cookies["guichet_language"] = "en"
+    assert "<h1>Agent sign-in</h1>" in client.get("/agents/connexion/").content.decode()

@@ -1,0 +1,41 @@
+"""guichet worker [--poll SECONDS] [--once]: deliver the outbox (email, SMS, letters)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from guichet.channels import worker
+
+
+class Command(BaseCommand):
+    help = ("Deliver the outbox's emails, text messages and letters until stopped (SIGTERM or Ctrl+C "
+            "finish the message in hand, then stop). Several workers may run at once.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--poll", type=float, default=1.0, metavar="SECONDS",
+                            help="How often to look for due messages when there are none (default 1).")
+        parser.add_argument("--once", action="store_true",
+                            help="Deliver what is due now, then stop (for cron or a one-off catch-up).")
+
+    def handle(self, *args: Any, poll: float, once: bool, **options: Any) -> None:
+        if once:
+            total = 0
+            while tried := worker.deliver_due():
+                total += tried
+            self.stdout.write(f"{total} message(s) tried.")
+            return
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            self.stdout.write(f"Signal {signal.Signals(signum).name}: stopping after the message in hand.")
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        self.stdout.write("Delivering the outbox; stop with Ctrl+C or SIGTERM.")
+        worker.run(stop, poll_seconds=poll)

@@ -1,0 +1,113 @@
+"""The delivery worker: leases, concurrent workers, retries with backoff, giving up, the loop."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from guichet.channels import outbox, worker
+from guichet.channels.models import Message
+from guichet.channels.testing import SmtpSink, deliver_all, free_port
+from guichet.organisations.models import Organisation
+
+
+def send_notice(organisation: Organisation, to: str) -> Message:
+    return outbox.send_email(organisation, to=to, template="notice", language="fr",
+                             context={"title": "Information", "text": f"Message pour {to}"})
+
+
+@pytest.mark.django_db
+def test_two_interleaved_workers_never_send_the_same_message(pension: Organisation,
+                                                             smtp_sink: SmtpSink) -> None:
+    sent = [send_notice(pension, f"member{n}@example.fr") for n in range(5)]
+    now = timezone.now()
+    first = worker.claim_due(50, now)          # worker A reads the due messages and claims one...
+    claimed_by_a = next(first)
+    assert worker.deliver_due(now=now) == 4    # ...worker B runs meanwhile: it skips A's message
+    worker.attempt(claimed_by_a, now)          # A delivers its message,
+    assert list(first) == []                   # then finds every other one already taken.
+    received = sorted(e.to for e in smtp_sink.wait_for(5, deliver=False))
+    assert received == sorted(m.recipient for m in sent)
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_crashed_workers_lease_expires_and_the_message_is_delivered(pension: Organisation,
+                                                                       smtp_sink: SmtpSink) -> None:
+    send_notice(pension, "marie@example.fr")
+    now = timezone.now()
+    abandoned = next(worker.claim_due(1, now))  # claimed, then the worker "dies" before delivering
+    assert deliver_all(now=now + timedelta(seconds=30)) == 0, "the lease still holds"
+    assert deliver_all(now=now + worker.LEASE + timedelta(seconds=1)) == 1
+    assert [e.to for e in smtp_sink.wait_for(1, deliver=False)] == ["marie@example.fr"]
+    abandoned.refresh_from_db()
+    assert abandoned.status == Message.Status.SENT and abandoned.lease_until is None
+
+
+@pytest.mark.django_db
+def test_gives_up_after_the_last_attempt(pension: Organisation, settings: Settings) -> None:
+    settings.EMAIL_URL = f"smtp://127.0.0.1:{free_port()}"
+    message = send_notice(pension, "marie@example.fr")
+    now = timezone.now()
+    delays = []
+    for attempt in range(1, worker.MAX_ATTEMPTS + 1):
+        assert worker.deliver_due(now=now) == 1
+        message.refresh_from_db()
+        assert message.attempts == attempt
+        if attempt < worker.MAX_ATTEMPTS:
+            assert message.status == Message.Status.PENDING
+            delays.append(message.next_attempt_at - now)
+            now = message.next_attempt_at
+    assert message.status == Message.Status.FAILED and "ConnectionRefusedError" in message.last_error
+    assert worker.deliver_due(now=now + timedelta(days=1)) == 0
+    assert timedelta(seconds=24) <= delays[0] <= timedelta(seconds=36)
+    assert all(later > earlier for earlier, later in zip(delays[:5], delays[1:6], strict=True))
+    assert max(delays) <= worker.LONGEST_RETRY
+
+
+def test_retry_delay_doubles_with_jitter_up_to_an_hour() -> None:
+    for attempts, base in ((1, 30), (2, 60), (3, 120), (5, 480), (8, 3600), (30, 3600)):
+        delay = worker.retry_delay(attempts).total_seconds()
+        assert base * 0.8 <= delay <= min(base * 1.2, 3600)
+
+
+@pytest.mark.django_db
+def test_a_refused_recipient_is_not_retried(pension: Organisation, smtp_sink: SmtpSink) -> None:
+    smtp_sink.refuse("gone@example.fr")
+    message = send_notice(pension, "gone@example.fr")
+    deliver_all()
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.attempts == 1
+    assert "refused the recipient ([550])" in message.last_error
+    assert smtp_sink.messages == []
+
+
+@pytest.mark.django_db
+def test_worker_command_once_delivers_what_is_due(pension: Organisation, smtp_sink: SmtpSink,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    send_notice(pension, "a@example.fr")
+    send_notice(pension, "b@example.fr")
+    call_command("worker", "--once")
+    assert "2 message(s) tried." in capsys.readouterr().out
+    assert sorted(e.to for e in smtp_sink.wait_for(2, deliver=False)) == ["a@example.fr", "b@example.fr"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_delivers_in_a_background_thread_until_stopped(pension: Organisation,
+                                                           smtp_sink: SmtpSink) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"poll_seconds": 0.1}, daemon=True)
+    thread.start()
+    try:
+        send_notice(pension, "marie@example.fr")
+        assert smtp_sink.wait_for(1, deliver=False)[0].to == "marie@example.fr"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert Message.objects.get().status == Message.Status.SENT

@@ -1,0 +1,94 @@
+"""Changing one's password while signed in (farm guide, "Changement de mot de passe").
+
+The current password is asked again: a session left open on a shared computer must not be enough.
+Wrong current passwords count towards the sign-in lock-out. The new password ends every other
+session and forgets remembered devices (identities.actions.set_password); the renderers keep this
+session alive (web.outcomes.keep_session).
+
+```mermaid
+stateDiagram-v2
+    [*] --> change
+    change --> change: not signed in (link to sign in) / wrong current password / weak new password
+    change --> [*]: changed ("Your password has been changed")
+```
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from guichet.identities import actions, lookup
+from guichet.identities.models import Account
+from guichet.journeys import passwords
+from guichet.journeys.engine import Context, Journey, Step
+from guichet.journeys.models import Run
+from guichet.journeys.paths import journey_path, page_path
+from guichet.journeys.screens import Action, Done, Field, Link, Notice, Outcome, Screen, Stay, Transition
+from guichet.security import lockout
+
+
+def _signed_in(ctx: Context) -> Account | None:
+    """The signed-in member, if they belong to this organisation (a session never crosses organisations)."""
+    if ctx.account_id is None:
+        return None
+    return Account.objects.select_related("organisation", "member").filter(
+        pk=ctx.account_id, organisation=ctx.organisation, state=Account.State.ACTIVE).first()
+
+
+def _sign_in_first(ctx: Context) -> Screen:
+    return Screen(title=_("Change my password"), notices=(Notice.of("password.sign_in_first", "warning"),),
+                  links=(Link(_("Sign in"), journey_path(ctx.organisation.slug, "login")),))
+
+
+class Change(Step):
+    name = "change"
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        if _signed_in(ctx) is None:
+            return _sign_in_first(ctx)
+        return Screen(title=_("Change my password"),
+                      fields=(Field("current_password", "password", _("Your current password"),
+                                    autocomplete="current-password", max_length=1024),
+                              *passwords.fields(ctx, _("Your new password"))),
+                      actions=(Action("change", _("Change my password")),),
+                      links=(Link(_("Back to my space"), page_path(ctx.organisation.slug, "espace")),))
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        account = _signed_in(ctx)
+        if account is None:
+            return Stay((Notice.of("password.sign_in_first", "warning"),))
+        key = lockout.identity_key("account", str(account.pk))
+        locked = lockout.status(ctx.organisation, key).locked(ctx.now)
+        if locked or not lookup.password_matches(account, data["current_password"]):
+            return _wrong_current(ctx, account, key, locked)
+        member = account.member
+        problem = passwords.problems(ctx, data, [account.identifier, account.email]
+                                     + ([member.first_name, member.last_name] if member else []))
+        if problem is not None:
+            return problem
+        if data[passwords.NEW] == data["current_password"]:
+            return Stay(field_errors={passwords.NEW: (Notice.of("password.same_as_current", "error"),)})
+        actions.set_password(account, data[passwords.NEW], now=ctx.now, ip=ctx.ip, reason="member_change")
+        actions.notify_password_changed(account, now=ctx.now, language=ctx.language)
+        return Done(Screen(title=_("Confirmation"), notices=(Notice.of("password.changed", "success"),),
+                           paragraphs=(_("You can use it the next time you sign in."),),
+                           links=(Link(_("Go to my space"), page_path(ctx.organisation.slug, "espace")),)))
+
+
+def _wrong_current(ctx: Context, account: Account, key: str, locked: bool) -> Stay:
+    status = lockout.status(ctx.organisation, key) if locked else \
+        lockout.record_failure(ctx.organisation, key, ctx.policy.login.lockout, ctx.now)
+    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason="password_change",
+                                   locked_until=status.locked_until if status.just_locked else None)
+    if status.just_locked and account.email and ctx.policy.login.lockout.notify_member:
+        actions.notify_locked(account, until=status.locked_until, language=ctx.language)
+    return Stay(field_errors={"current_password": (Notice.of("password.current_wrong", "error"),)})
+
+
+def finish(ctx: Context, run: Run) -> Outcome:
+    return Done(_sign_in_first(ctx))   # not reached: the step ends the journey itself
+
+
+PASSWORD_CHANGE = Journey(name="password_change", steps=(Change(),), finish=finish, lifetime=timedelta(minutes=30))

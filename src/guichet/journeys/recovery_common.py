@@ -1,0 +1,136 @@
+"""What the recovery steps share: finding the account without telling whether it exists, the final
+screens, and handing over a temporary password by email, text message or post."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from guichet.channels import outbox
+from guichet.identities import actions, lookup
+from guichet.identities.models import Account
+from guichet.journeys.engine import Context
+from guichet.journeys.models import Run
+from guichet.journeys.paths import journey_path
+from guichet.journeys.screens import Done, Link, Notice, Screen
+from guichet.registry.models import MemberRecord
+
+PURPOSE = "recovery"
+
+
+def duration_text(duration: timedelta) -> str:
+    """'1 hour', '24 hours', '30 minutes': how members read a lifetime."""
+    minutes = int(duration.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+def account_of(run: Run) -> Account | None:
+    """The account the run is about, or None for an identifier that matched nothing."""
+    account_id = run.state.get("account")
+    return Account.objects.select_related("organisation", "member").filter(pk=account_id).first() \
+        if account_id else None
+
+
+def find_account(ctx: Context, data: dict[str, str]) -> Account | None:
+    """The active account matching every detail asked (identifier and/or email), else None."""
+    kind = ctx.policy.login.identifier.kind
+    asked = ctx.policy.recovery.ask
+    if "identifier" in asked:
+        account = lookup.find(ctx.organisation, kind, data["identifier"])
+    elif kind == "email":
+        account = lookup.find(ctx.organisation, "email", data["email"])
+    else:
+        matches = list(Account.objects.filter(organisation=ctx.organisation, email__iexact=data["email"].strip())[:2])
+        account = matches[0] if len(matches) == 1 else None   # a shared address names nobody in particular
+    if account is not None and "email" in asked and "identifier" in asked \
+            and account.email.strip().lower() != data["email"].strip().lower():
+        account = None
+    # Pending (never activated) and disabled accounts cannot reset: the same answer as for nobody.
+    return account if account is not None and account.state == Account.State.ACTIVE else None
+
+
+def personal_inputs(account: Account) -> list[str]:
+    """What a new password must not contain."""
+    member: MemberRecord | None = account.member
+    return [account.identifier, account.email] + ([member.first_name, member.last_name] if member else [])
+
+
+def sign_in_link(ctx: Context) -> Link:
+    return Link(_("Go to the sign-in page"), journey_path(ctx.organisation.slug, "login"))
+
+
+def password_reset_screen(ctx: Context) -> Screen:
+    return Screen(title=_("Confirmation"), notices=(Notice.of("recovery.password_reset", "success"),),
+                  links=(sign_in_link(ctx),))
+
+
+def dead_link_screen(ctx: Context) -> Screen:
+    return Screen(title=_("This link can no longer be used"), notices=(Notice.of("recovery.link_dead", "warning"),),
+                  links=(Link(_("Make a new request"), journey_path(ctx.organisation.slug, "recovery")),))
+
+
+def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
+    """A new temporary password, sent on the channel the member chose (its address is on the account)."""
+    password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery")
+    context: dict[str, Any] = {"password": password,
+                               "days": ctx.policy.recovery.temporary_password.lifetime.days}
+    if channel == "sms":
+        outbox.send_sms(ctx.organisation, to=account.mobile, template="temporary_password", context=context,
+                        language=ctx.language, account_id=account.pk)
+    else:
+        outbox.send_email(ctx.organisation, to=account.email, template="temporary_password", context=context,
+                          language=ctx.language, account_id=account.pk)
+    actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="temporary_password_sent",
+                            channel=channel)
+    return Done(Screen(
+        title=_("Confirmation"), notices=(Notice.of(f"recovery.temporary_sent_{channel}", "success"),),
+        paragraphs=(_("You can change it after signing in to your space."),
+                    _("If you do not receive this password, please contact us.")),
+        links=(sign_in_link(ctx),)))
+
+
+def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> Done:
+    """The letter, to the registry's address, and a word by text message or email to say it is coming."""
+    record = account.member
+    if record is None or not record.address.strip():
+        # Nowhere to write to: nothing changes, and the agents see why in the audit trail.
+        actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_impossible")
+    else:
+        password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery_letter")
+        name = f"{record.first_name} {record.last_name}".strip()
+        outbox.send_letter(ctx.organisation, address=[name, *record.address.splitlines()],
+                           template="recovery_letter", language=ctx.language, account_id=account.pk,
+                           context={"identifier": account.identifier, "password": password,
+                                    "days": ctx.policy.recovery.temporary_password.lifetime.days})
+        announced = _announce_letter(ctx, account, chosen)
+        actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_sent",
+                                announced_by=announced)
+    return Done(Screen(
+        title=_("Confirmation"), notices=(Notice.of("recovery.letter_sent", "success"),),
+        paragraphs=(_("If you do not receive this letter, please contact us."),),
+        links=(sign_in_link(ctx),)))
+
+
+def _announce_letter(ctx: Context, account: Account, chosen: str) -> str:
+    """The chosen channel if the policy announces letters by it, else the policy's first one we can use."""
+    rule = ctx.policy.recovery.never_connected
+    order = list(rule.announce_letter_by) if rule else []
+    if chosen in order:
+        order.remove(chosen)
+        order.insert(0, chosen)
+    for channel in order:
+        if channel == "sms" and account.mobile:
+            outbox.send_sms(ctx.organisation, to=account.mobile, template="letter_announce", context={},
+                            language=ctx.language, account_id=account.pk)
+            return "sms"
+        if channel == "email" and account.email:
+            outbox.send_email(ctx.organisation, to=account.email, template="letter_announce", context={},
+                              language=ctx.language, account_id=account.pk)
+            return "email"
+    return ""

@@ -1,0 +1,46 @@
+"""Which organisation an application belongs to, and the upstream identities linked to accounts."""
+
+from __future__ import annotations
+
+from django.db import models
+from oauth2_provider.settings import oauth2_settings
+
+from guichet.identities.models import Account
+from guichet.organisations.models import Organisation
+
+
+class Client(models.Model):
+    """An organisation's application that signs its members in (one django-oauth-toolkit Application).
+
+    django-oauth-toolkit knows a single issuer; this link is what makes each organisation its own:
+    a client only ever sees the endpoints, members and tokens of its organisation.
+    """
+
+    application = models.OneToOneField(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE,
+                                       related_name="guichet_client")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="oidc_clients")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.application_id}"
+
+
+class FederatedIdentity(models.Model):
+    """An identity at an upstream provider (FranceConnect...) recognised as this member's account."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="federated_identities")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="federated_identities")
+    provider = models.CharField(max_length=31, help_text="The provider's name in the organisation's policy")
+    issuer = models.CharField(max_length=255, help_text="The provider's issuer: a subject is unique only there")
+    subject = models.CharField(max_length=255, help_text="The provider's 'sub' for this person")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "issuer", "subject"], name="oidc_unique_upstream_subject"),
+            models.UniqueConstraint(fields=["account", "provider"], name="oidc_one_identity_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -1,0 +1,90 @@
+"""The authorization endpoint: the member signed in to this organisation grants an application a code.
+
+Members not signed in go through the sign-in journey first and come back here (session["next"]).
+First-party applications (created by operators) skip the consent page; others show it once per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.http import OAuth2ResponseRedirect
+from oauth2_provider.models import get_application_model
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from guichet.audit.record import record
+from guichet.journeys.paths import journey_path
+from guichet.oidc.provider.binding import OrganisationServer
+from guichet.oidc.provider.pages import refused
+from guichet.security.ratelimit import client_ip
+from guichet.web import outcomes
+from guichet.web.html.pages import organisation_context
+
+# What of a validated request is kept in the session while the member reads the consent page.
+_KEPT = ("client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method",
+         "nonce", "claims")
+
+
+@method_decorator(never_cache, name="dispatch")
+class Authorize(OrganisationServer, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+            if credentials.get("code_challenge_method") != "S256":
+                # PKCE is required, and only with S256: "plain" gives away the verifier.
+                raise OAuthToolkitError(error=errors.InvalidRequestError(
+                    description="PKCE with code_challenge_method=S256 is required.", request=credentials["request"]))
+        except OAuthToolkitError as error:
+            return self._error(error)
+        prompt = set(request.GET.get("prompt", "").split())
+        member = outcomes.signed_in_account(request, slug)
+        if member is None or "login" in prompt:
+            # prompt=login is served by signing in again; it is taken off so the return does not loop.
+            query = [(k, v) for k, v in parse_qsl(request.META.get("QUERY_STRING", "")) if k != "prompt"]
+            request.session["next"] = f"{request.path}?{urlencode(query)}"
+            return redirect(journey_path(slug, "login"))
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        kept = {key: credentials[key] for key in _KEPT if credentials.get(key)}
+        if application.skip_authorization:
+            return self._grant(request, scopes, kept, allow=True)
+        request.session[self._consent_key()] = {"scopes": scopes, "credentials": kept}
+        descriptions = get_scopes_backend().get_all_scopes()
+        return render(request, "oidc/consent.html", organisation_context(self.organisation) | {
+            "application": application, "scopes": [descriptions[s] for s in scopes if s in descriptions]})
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        pending = request.session.pop(self._consent_key(), None)
+        if pending is None or outcomes.signed_in_account(request, slug) is None:
+            return refused(request, self.organisation)
+        return self._grant(request, pending["scopes"], pending["credentials"],
+                           allow=request.POST.get("action") == "allow")
+
+    def _consent_key(self) -> str:
+        return f"oidc:consent:{self.organisation.slug}"
+
+    def _grant(self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any], allow: bool) -> HttpResponse:
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=dict(credentials), allow=allow)
+        except OAuthToolkitError as error:
+            return self._error(error)
+        record("oidc.authorized" if allow else "oidc.refused", organisation=self.organisation,
+               account_id=request.user.pk, ip=client_ip(request), client=application.client_id, scopes=scopes)
+        return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
+
+    def _error(self, error: OAuthToolkitError) -> HttpResponse:
+        may_redirect, response = self.error_response(error)
+        if not may_redirect or not error.oauthlib_error.redirect_uri:
+            # An unknown client or redirect URI: never send the member there.
+            return refused(self.request, self.organisation)  # type: ignore[attr-defined]
+        return OAuth2ResponseRedirect(response["url"], oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)

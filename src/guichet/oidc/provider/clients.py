@@ -1,0 +1,63 @@
+"""Registering an organisation's applications (operators only: there is no self-registration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AbstractApplication, get_application_model
+from oauth2_provider.settings import oauth2_settings
+
+from guichet.audit.record import record
+from guichet.oidc.models import Client
+from guichet.organisations.models import Organisation
+
+
+class ClientProblem(ValueError):
+    """The client cannot be registered as asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client_id: str
+    client_secret: str   # shown once, stored hashed; empty for a public client
+
+
+def check_uri(uri: str, what: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme not in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES or not parts.netloc:
+        allowed = ", ".join(f"{s}://" for s in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
+        raise ClientProblem(f"{what} {uri!r} must be an absolute address starting with {allowed}")
+    if "#" in uri or "@" in parts.netloc:
+        raise ClientProblem(f"{what} {uri!r} must have no fragment (#) nor user name")
+    return uri
+
+
+@transaction.atomic
+def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str],
+               post_logout_redirect_uris: list[str] | None = None, public: bool = False,
+               skip_authorization: bool = True) -> NewClient:
+    """A new application of the organisation. Operators' clients are first-party: no consent page."""
+    if not name.strip():
+        raise ClientProblem("the client needs a name")
+    if not redirect_uris:
+        raise ClientProblem("the client needs at least one redirect URI")
+    uris = [check_uri(u, "redirect URI") for u in redirect_uris]
+    logout_uris = [check_uri(u, "post-logout redirect URI") for u in post_logout_redirect_uris or []]
+    secret = "" if public else generate_client_secret()
+    application = get_application_model().objects.create(
+        name=name.strip(), redirect_uris=" ".join(uris), post_logout_redirect_uris=" ".join(logout_uris),
+        client_type=AbstractApplication.CLIENT_PUBLIC if public else AbstractApplication.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=AbstractApplication.GRANT_AUTHORIZATION_CODE, client_secret=secret,
+        skip_authorization=skip_authorization, algorithm=AbstractApplication.RS256_ALGORITHM,
+    )
+    Client.objects.create(application=application, organisation=organisation)
+    record("oidc.client_created", organisation=organisation, actor="operator", client=application.client_id,
+           name=application.name, public=public)
+    return NewClient(application.client_id, secret)
+
+
+def clients_of(organisation: Organisation) -> list[Client]:
+    return list(Client.objects.filter(organisation=organisation).select_related("application"))

@@ -1,0 +1,72 @@
+"""Discovery, keys, token and userinfo endpoints of each organisation's issuer."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
+from oauth2_provider.views import TokenView, UserInfoView
+
+from guichet.oidc.provider.binding import OrganisationServer
+from guichet.oidc.provider.validator import CLAIM_SCOPES, issuer
+from guichet.organisations.resolve import by_slug
+
+
+class Token(OrganisationServer, TokenView):
+    pass
+
+
+class UserInfo(OrganisationServer, UserInfoView):
+    pass
+
+
+def _absolute(name: str, slug: str) -> str:
+    from django.conf import settings
+
+    return settings.BASE_URL + reverse(f"oidc:{name}", args=[slug])
+
+
+@require_GET
+def discovery(request: HttpRequest, slug: str) -> JsonResponse:
+    """OpenID Provider Metadata (OpenID Connect Discovery 1.0), one document per organisation."""
+    organisation = by_slug(slug)
+    document = {
+        "issuer": issuer(organisation),
+        "authorization_endpoint": _absolute("authorize", slug),
+        "token_endpoint": _absolute("token", slug),
+        "userinfo_endpoint": _absolute("userinfo", slug),
+        "jwks_uri": _absolute("jwks", slug),
+        "end_session_endpoint": _absolute("end_session", slug),
+        "scopes_supported": list(oauth2_settings.SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["fr", "en"],
+    }
+    response = JsonResponse(document)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def jwks(request: HttpRequest, slug: str) -> JsonResponse:
+    """The public keys that verify ID tokens (the current one, then retired ones still in use)."""
+    by_slug(slug)
+    keys = []
+    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
+        key = jwk_from_pem(pem)
+        keys.append({"alg": "RS256", "use": "sig", "kid": key.thumbprint()} | json.loads(key.export_public()))
+    response = JsonResponse({"keys": keys})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={oauth2_settings.OIDC_JWKS_MAX_AGE_SECONDS}"
+    return response

@@ -1,0 +1,215 @@
+"""Each organisation is an OpenID Connect issuer: a real client library (Authlib) against Guichet on a
+live HTTP server, a member signing in on the real pages in between."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from guichet.audit.models import Event
+from guichet.identities.models import Account
+from guichet.journeys.paths import journey_path
+from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, sign_in
+from guichet.oidc.provider.clients import NewClient
+from guichet.oidc.testing.browsing import Browser
+from guichet.organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SCOPES = "openid profile email member"
+
+
+def discover(base: str, slug: str) -> dict[str, Any]:
+    response = requests.get(f"{base}/o/{slug}/.well-known/openid-configuration", timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+class RelyingParty:
+    """An organisation's application, as its developers would write it with Authlib."""
+
+    def __init__(self, base: str, slug: str, client: NewClient):
+        self.metadata = discover(base, slug)
+        self.client = client
+        self.state, self.nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        self.verifier = secrets.token_urlsafe(48)
+        self.session = OAuth2Session(client.client_id, client.client_secret or None, scope=SCOPES,
+                                     redirect_uri=CALLBACK, code_challenge_method="S256", state=self.state,
+                                     token_endpoint_auth_method="client_secret_basic" if client.client_secret
+                                     else "none")
+        Browser.opened.append(self.session)   # closed after the test, like the browsers' sessions
+
+    def authorization_url(self) -> str:
+        url, _ = self.session.create_authorization_url(self.metadata["authorization_endpoint"], state=self.state,
+                                                       nonce=self.nonce, code_verifier=self.verifier)
+        return str(url)
+
+    def tokens(self, callback: str) -> dict[str, Any]:
+        return dict(self.session.fetch_token(self.metadata["token_endpoint"], authorization_response=callback,
+                                             code_verifier=self.verifier))
+
+    def verified_id_token(self, token: str) -> dict[str, Any]:
+        keys = KeySet.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=10).json())
+        decoded = jwt.decode(token, keys, algorithms=["RS256"])
+        assert decoded.header["alg"] == "RS256"
+        jwt.JWTClaimsRegistry(iss={"essential": True, "value": self.metadata["issuer"]},
+                              aud={"essential": True, "value": self.client.client_id},
+                              nonce={"essential": True, "value": self.nonce},
+                              exp={"essential": True}).validate(decoded.claims)
+        return dict(decoded.claims)
+
+
+def test_discovery_names_the_organisations_own_endpoints(live_base: str, farm: Organisation,
+                                                        pension: Organisation) -> None:
+    farm_doc, pension_doc = discover(live_base, farm.slug), discover(live_base, pension.slug)
+    assert farm_doc["issuer"] == f"{live_base}/o/{farm.slug}" != pension_doc["issuer"]
+    assert farm_doc["authorization_endpoint"] == f"{live_base}/o/{farm.slug}/oidc/authorize"
+    assert farm_doc["code_challenge_methods_supported"] == ["S256"]
+    assert farm_doc["response_types_supported"] == ["code"]
+    assert requests.get(f"{live_base}/o/unknown-org/.well-known/openid-configuration", timeout=10).status_code == 404
+
+
+def test_a_member_signs_in_to_an_application(live_base: str, farm: Organisation, farm_member: Account,
+                                             make_client: Any) -> None:
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm)), Browser()
+    login = browser.go(app.authorization_url(), stop_at=CALLBACK)
+    assert login.page.url == live_base + journey_path(farm.slug, "login")   # not signed in yet
+    callback = sign_in(browser, live_base, login, farm_member, stop_at=CALLBACK)
+    assert parse_qs(urlsplit(callback.url).query)["state"] == [app.state]
+
+    tokens = app.tokens(callback.url)
+    claims = app.verified_id_token(tokens["id_token"])
+    assert claims["sub"] == str(farm_member.pk)
+    userinfo = app.session.get(app.metadata["userinfo_endpoint"]).json()
+    record = farm_member.member
+    assert userinfo == {"sub": str(farm_member.pk), "given_name": record.first_name,
+                        "family_name": record.last_name, "birthdate": "1956-03-14", "email": record.email,
+                        "email_verified": False, "member_number": record.member_number}
+
+    # The code is single use.
+    with pytest.raises(AuthlibBaseError, match="invalid_grant"):
+        app.tokens(callback.url)
+    assert Event.objects.filter(kind="oidc.authorized", account_id=farm_member.pk).exists()
+
+    # Already signed in: the next authorization goes straight back to the application.
+    again = RelyingParty(live_base, farm.slug, app.client)
+    assert browser.go(again.authorization_url(), stop_at=CALLBACK).url.startswith(CALLBACK + "?code=")
+
+
+def test_scopes_limit_the_claims(live_base: str, farm: Organisation, farm_member: Account,
+                                 make_client: Any) -> None:
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm, public=True)), Browser()
+    app.session.scope = "openid email"
+    callback = sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member,
+                       stop_at=CALLBACK)
+    app.tokens(callback.url)   # a public client: PKCE alone, no secret
+    userinfo = app.session.get(app.metadata["userinfo_endpoint"]).json()
+    assert set(userinfo) == {"sub", "email", "email_verified"}
+
+
+def _error(url: str) -> str:
+    return parse_qs(urlsplit(url).query).get("error", [""])[0]
+
+
+def test_bad_requests_are_refused(live_base: str, farm: Organisation, farm_member: Account,
+                                  make_client: Any) -> None:
+    client, browser = make_client(farm), Browser()
+    endpoint = f"{live_base}/o/{farm.slug}/oidc/authorize"
+    base = {"client_id": client.client_id, "response_type": "code", "scope": "openid", "redirect_uri": CALLBACK,
+            "state": "s1", "code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    # An unregistered redirect URI (even on the same host) is never redirected to.
+    for uri in ("http://127.0.0.1:9/app/other", CALLBACK + "?x=1", "http://127.0.0.1:10/app/callback"):
+        page = browser.go(endpoint + "?" + urlencode(base | {"redirect_uri": uri}), stop_at="http://127.0.0.1:9")
+        assert page.response is not None and page.page.status_code == 400
+    # PKCE is required, with S256 only: the error goes back to the application.
+    plain = browser.go(endpoint + "?" + urlencode(base | {"code_challenge_method": "plain"}), stop_at=CALLBACK)
+    assert _error(plain.url) == "invalid_request" and "state=s1" in plain.url
+    missing = {k: v for k, v in base.items() if not k.startswith("code_challenge")}
+    assert _error(browser.go(endpoint + "?" + urlencode(missing), stop_at=CALLBACK).url) == "invalid_request"
+    # prompt=none without a session: login_required, without showing any page.
+    silent = browser.go(endpoint + "?" + urlencode(base | {"prompt": "none"}), stop_at=CALLBACK)
+    assert _error(silent.url) == "login_required"
+
+
+def test_organisations_are_isolated(live_base: str, farm: Organisation, health: Organisation,
+                                    make_member: Any, make_client: Any) -> None:
+    farm_client = make_client(farm)
+    # A farm client is unknown at the health mutual's endpoints.
+    app = RelyingParty(live_base, health.slug, farm_client)
+    page = Browser().go(app.authorization_url(), stop_at=CALLBACK)
+    assert page.response is not None and page.page.status_code == 400
+
+    # A member signed in to the health mutual is not signed in for the farm's applications.
+    health_member = make_member(health)
+    browser = Browser()
+    health_app = RelyingParty(live_base, health.slug, make_client(health))
+    health_callback = sign_in(browser, live_base, browser.go(health_app.authorization_url(), stop_at=CALLBACK),
+                              health_member, stop_at=CALLBACK)
+    farm_app = RelyingParty(live_base, farm.slug, farm_client)
+    assert browser.go(farm_app.authorization_url(), stop_at=CALLBACK).page.url == \
+        live_base + journey_path(farm.slug, "login")
+
+    # A health mutual token opens nothing at the farm's userinfo, and the issuers differ.
+    tokens = health_app.tokens(health_callback.url)
+    assert health_app.verified_id_token(tokens["id_token"])["iss"] == f"{live_base}/o/{health.slug}"
+    answer = requests.get(farm_app.metadata["userinfo_endpoint"],
+                          headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10)
+    assert answer.status_code in (401, 403)
+
+
+def test_the_application_signs_the_member_out(live_base: str, farm: Organisation, farm_member: Account,
+                                              make_client: Any) -> None:
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm)), Browser()
+    callback = sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member,
+                       stop_at=CALLBACK)
+    tokens = app.tokens(callback.url)
+    logout = browser.go(app.metadata["end_session_endpoint"] + "?" + urlencode({
+        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": AFTER_LOGOUT, "state": "bye"}),
+        stop_at=AFTER_LOGOUT)
+    assert logout.url == AFTER_LOGOUT + "?state=bye"
+    space = browser.go(f"{live_base}/o/{farm.slug}/espace/", stop_at=CALLBACK)
+    assert space.page.url == live_base + journey_path(farm.slug, "login")   # the Guichet session is over
+    assert requests.get(app.metadata["userinfo_endpoint"], timeout=10,
+                        headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code in (401, 403)
+    assert Event.objects.filter(kind="logout", account_id=farm_member.pk, data__reason="application").exists()
+    # An address the client did not register is refused.
+    refused = browser.go(app.metadata["end_session_endpoint"] + "?" + urlencode({
+        "client_id": app.client.client_id, "post_logout_redirect_uri": "http://127.0.0.1:9/elsewhere"}))
+    assert refused.page.status_code == 400
+
+
+def test_without_a_hint_the_member_is_asked_before_signing_out(live_base: str, farm: Organisation,
+                                                               farm_member: Account, make_client: Any) -> None:
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm)), Browser()
+    sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member, stop_at=CALLBACK)
+    question = browser.go(app.metadata["end_session_endpoint"] + "?" + urlencode({
+        "client_id": app.client.client_id, "post_logout_redirect_uri": AFTER_LOGOUT}), stop_at=AFTER_LOGOUT)
+    assert question.page.status_code == 200
+    stayed = browser.submit(question.page, {"action": "stay"}, stop_at=AFTER_LOGOUT)
+    assert stayed.url == AFTER_LOGOUT
+    assert browser.go(f"{live_base}/o/{farm.slug}/espace/").page.url.endswith("/espace/")
+
+
+def test_a_third_party_application_asks_the_member_first(live_base: str, farm: Organisation,
+                                                         farm_member: Account) -> None:
+    from guichet.oidc.provider.clients import add_client
+
+    client = add_client(farm, name="Simulateur retraite", redirect_uris=[CALLBACK], skip_authorization=False)
+    app, browser = RelyingParty(live_base, farm.slug, client), Browser()
+    app.session.scope = "openid profile"
+    consent = sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member,
+                      stop_at=CALLBACK)
+    assert "Simulateur retraite" in consent.page.text and "Vos nom, prénom et date de naissance" in consent.page.text
+    refused = browser.submit(consent.page, {"action": "deny"}, stop_at=CALLBACK)
+    assert _error(refused.url) == "access_denied"
+    again = RelyingParty(live_base, farm.slug, client)
+    consent = browser.go(again.authorization_url(), stop_at=CALLBACK)
+    allowed = browser.submit(consent.page, {"action": "allow"}, stop_at=CALLBACK)
+    assert again.verified_id_token(again.tokens(allowed.url)["id_token"])["sub"] == str(farm_member.pk)

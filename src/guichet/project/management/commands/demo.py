@@ -1,0 +1,106 @@
+"""guichet demo: everything a visitor needs to try Guichet on one machine, in one command.
+
+Development settings (SQLite, messages kept for the mailbox page), the three demo organisations,
+synthetic members, the delivery worker in a background thread, and Django's development server
+(which also serves the static files).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from guichet.organisations.models import Organisation
+from guichet.policy.model import Organisation as Policy
+from guichet.registry.models import MemberRecord
+
+SYNTHETIC_SEED = 1
+
+
+def prepare_data(members_per_organisation: int, out: TextIO) -> None:
+    """Migrate, apply the bundled policies, and fill an empty registry with synthetic members."""
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("organisations", "apply", str(settings.POLICY_DIR), stdout=out)
+    from guichet.registry import synthetic
+
+    for organisation in Organisation.objects.order_by("slug"):
+        if not MemberRecord.objects.filter(organisation=organisation).exists():
+            out.write(f"Creating {members_per_organisation} synthetic members for {organisation.slug} ...\n")
+            synthetic.generate(organisation, count=members_per_organisation, seed=SYNTHETIC_SEED)
+        # Always: a visitor who played with a demo member's record gets it back as the banner shows it.
+        synthetic.add_demo_members(organisation)
+
+
+def start_worker() -> threading.Event:
+    """The outbox delivery worker, in a daemon thread: it dies with the demo. Set the event to stop it."""
+    from guichet.channels import worker
+
+    stop = threading.Event()
+    threading.Thread(target=worker.run, args=(stop,), name="outbox-worker", daemon=True).start()
+    return stop
+
+
+def describe_member(policy: Policy, values: dict[str, Any]) -> str:
+    """What a visitor types to prove they are this demo member: one line, then the answers asked."""
+    line = (f"{values['member_number']}  {values['first_name']} {values['last_name']}, "
+            f"born {values['birth_date']:%d/%m/%Y}, {values['email']}")
+    extras = []
+    if "iban_suffix" in policy.registration.match:
+        extras.append(f"IBAN ends with {values['iban_suffix'][-policy.registration.iban_suffix_length:]}")
+    facts = values.get("facts", {})
+    extras += [f"{fact}: {facts[fact]}" for fact in asked_facts(policy, values.get("category", "")) if fact in facts]
+    return line + ("\n        " + "; ".join(extras) if extras else "")
+
+
+def asked_facts(policy: Policy, category: str) -> list[str]:
+    """Registry facts this member may be asked about: registration questions, never-connected checks."""
+    questions = list(policy.registration.questions)
+    never_connected = policy.recovery.never_connected
+    if never_connected is not None:
+        questions += never_connected.questions_by_category.get(category, [])
+    return list(dict.fromkeys(question.fact for question in questions))
+
+
+def banner(url: str) -> str:
+    from guichet.registry.synthetic import demo_members
+
+    lines = [
+        "",
+        "Guichet demo",
+        f"  Member spaces:  {url}/",
+        f"  Mailbox:        {url}/_mailbox/  (every email, SMS and letter sent)",
+        "  Demo accounts:",
+    ]
+    for organisation in Organisation.objects.order_by("slug"):
+        lines.append(f"    {organisation.slug}")
+        lines.extend(f"      {describe_member(organisation.policy, member)}" for member in demo_members(organisation))
+    lines += ["  Stop with Ctrl+C.", ""]
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "Start the demo: demo organisations, synthetic members, mailbox, on http://127.0.0.1:8000/"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000)")
+        parser.add_argument("--members", type=int, default=2000,
+                            help="Synthetic members per organisation whose registry is empty (default 2000)")
+
+    def handle(self, *args: Any, host: str, port: int, members: int, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("The demo never runs with production settings: unset GUICHET_ENV.")
+        prepare_data(members, self.stdout)
+        stop = start_worker()
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(banner(f"http://{shown_host}:{port}"))
+        self.stdout.flush()
+        try:
+            # No reloader: it would restart the process and start a second worker thread.
+            call_command("runserver", f"{shown_host}:{port}", use_reloader=False)
+        finally:
+            stop.set()

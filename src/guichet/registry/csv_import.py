@@ -1,0 +1,220 @@
+"""Importing a member registry CSV file: validate everything, then write everything (or nothing).
+
+The file is streamed twice over, never held in memory: the first pass checks every row and
+spools the valid ones, already converted, to a temporary file; the second writes them in batches
+inside one transaction. If any row is rejected nothing is written, unless the operator asked for
+a partial import. The format is described in docs/registry-csv.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from guichet.audit.record import record
+from guichet.organisations.models import Organisation
+from guichet.registry.csv_columns import Header, HeaderError, Rejected, RowReader, read_header
+from guichet.registry.upsert import BATCH_SIZE, Counts, upsert_batch
+
+SHOWN_REJECTIONS = 20  # kept in memory for the summary; the report file has them all
+
+
+class CsvFormatError(ValueError):
+    """The file as a whole cannot be read (encoding, header, broken quoting): nothing is written."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    member_number: str
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    rejected: int = 0
+    created: int = 0
+    updated: int = 0
+    written: bool = False
+    dry_run: bool = False
+    first_rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def valid(self) -> int:
+        return self.read - self.rejected
+
+
+@dataclass
+class _Options:
+    partial: bool
+    dry_run: bool
+    progress: bool
+
+
+def import_members(organisation: Organisation, path: str | os.PathLike[str], *, partial: bool = False,
+                   dry_run: bool = False, report: str | os.PathLike[str] | None = None,
+                   progress: bool = False) -> ImportSummary:
+    """Import a registry CSV file into `organisation`'s member records; see the module docstring.
+
+    `report` receives every rejected row (line, member_number, reason). A dry run does the whole
+    import and then rolls it back, so its counts are exact. Raises CsvFormatError when the file
+    cannot be read at all.
+    """
+    options = _Options(partial=partial, dry_run=dry_run, progress=progress)
+    summary = ImportSummary(dry_run=dry_run)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, _report_writer(report) as rejections:
+        header = _check(organisation, Path(path), spool, rejections, summary, options)
+        if summary.rejected and not partial:
+            return summary
+        spool.seek(0)
+        _write(organisation, header, spool, summary, options)
+    return summary
+
+
+def _check(organisation: Organisation, path: Path, spool: IO[str], rejections: Any, summary: ImportSummary,
+           options: _Options) -> Header:
+    """First pass: validate every row, spool the valid ones as JSON batches, report the others."""
+    with _rows(path) as (header, rows, position):
+        reader, fields = RowReader(organisation.policy, header), header.fields
+        seen: set[str] = set()  # member numbers, to refuse a number twice in one file
+        batch: list[list[Any]] = []
+        with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=_("Checking"), file=sys.stderr,
+                  disable=not options.progress, leave=False) as bar:
+            for line, cells in rows:
+                summary.read += 1
+                if summary.read % 1000 == 0:
+                    bar.update(position() - bar.n)
+                try:
+                    values = reader.values(cells)
+                    if values["member_number"] in seen:
+                        raise Rejected(_("The member number %(number)s appears earlier in the file.")
+                                       % {"number": values["member_number"]})
+                except Rejected as error:
+                    number = _cell(header, cells, "member_number")
+                    _reject(summary, rejections, Rejection(line, number, str(error)))
+                    continue
+                seen.add(values["member_number"])
+                batch.append([_encode(values[f]) for f in fields])
+                if len(batch) >= BATCH_SIZE:
+                    spool.write(json.dumps(batch) + "\n")
+                    batch = []
+            bar.update(position() - bar.n)
+        if batch:
+            spool.write(json.dumps(batch) + "\n")
+    return header
+
+
+def _write(organisation: Organisation, header: Header, spool: IO[str], summary: ImportSummary,
+           options: _Options) -> None:
+    """Second pass: upsert the spooled batches in one transaction (rolled back for a dry run)."""
+    counts = Counts()
+    with transaction.atomic(), tqdm(total=summary.valid, unit=" rows", desc=_("Importing"), file=sys.stderr,
+                                    disable=not options.progress, leave=False) as bar:
+        for line in spool:
+            rows = [_decode(dict(zip(header.fields, values, strict=True))) for values in json.loads(line)]
+            counts.add(upsert_batch(organisation, rows, header.fields))
+            bar.update(len(rows))
+        record("registry.imported", organisation=organisation, actor="operator", read=summary.read,
+               created=counts.created, updated=counts.updated, rejected=summary.rejected)
+        if options.dry_run:
+            transaction.set_rollback(True)
+    summary.created, summary.updated, summary.written = counts.created, counts.updated, not options.dry_run
+
+
+@contextmanager
+def _rows(path: Path) -> Iterator[tuple[Header, Iterator[tuple[int, list[str]]], Any]]:
+    """Open the file; yield its header, its rows as (first line number, cells), and a byte position."""
+    try:
+        # Not `with open(...)` here: only the opening's OSError means "cannot be opened".
+        raw = open(path, "rb")
+    except OSError as error:
+        raise CsvFormatError(_("The file cannot be opened: %(error)s") % {"error": error.strerror}) from None
+    with raw:
+        # utf-8-sig drops the byte order mark that spreadsheet programs write, and reads files without one.
+        # Bytes that are not UTF-8 become lone surrogates, found row by row to name the right line.
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        first = text.readline()
+        _check_decoded(first, 1)
+        if not first.strip():
+            raise CsvFormatError(_("The file is empty: the first line must be the header."))
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        try:
+            header = read_header(next(csv.reader([first], delimiter=delimiter)))
+        except HeaderError as error:
+            raise CsvFormatError(str(error)) from None
+        yield header, _records(csv.reader(text, delimiter=delimiter)), raw.tell
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    consumed = 1  # the header line
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CsvFormatError(_("The file cannot be read as CSV near line %(line)d: %(error)s")
+                                 % {"line": consumed + 1, "error": error}) from None
+        line, consumed = consumed + 1, 1 + reader.line_num
+        _check_decoded("".join(cells), line)
+        if cells and any(cell.strip() for cell in cells):  # blank lines are not rows
+            yield line, cells
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def _check_decoded(text: str, line: int) -> None:
+    if _UNDECODABLE.search(text):
+        raise CsvFormatError(_("The file is not UTF-8 text (line %(line)d). Save it again choosing "
+                               "“CSV UTF-8”.") % {"line": line})
+
+
+@contextmanager
+def _report_writer(path: str | os.PathLike[str] | None) -> Iterator[Any]:
+    if path is None:
+        yield None
+        return
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["line", "member_number", "reason"])
+        yield writer
+
+
+def _reject(summary: ImportSummary, report: Any, rejection: Rejection) -> None:
+    summary.rejected += 1
+    if len(summary.first_rejections) < SHOWN_REJECTIONS:
+        summary.first_rejections.append(rejection)
+    if report is not None:
+        report.writerow([rejection.line, rejection.member_number, rejection.reason])
+
+
+def _cell(header: Header, cells: list[str], column: str) -> str:
+    index = header.columns.index(column)
+    return cells[index].strip() if index < len(cells) else ""
+
+
+def _encode(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    if row.get("birth_date"):
+        row["birth_date"] = date.fromisoformat(row["birth_date"])
+    return row

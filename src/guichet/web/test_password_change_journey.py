@@ -1,0 +1,64 @@
+"""Changing one's password while signed in: the current one is asked, other sessions end, this one stays."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from guichet.conftest import PASSWORD
+from guichet.identities import actions
+from guichet.identities.models import Account, LoginThrottle, RememberedDevice
+from guichet.web.test_recovery_journey import sign_in
+
+pytestmark = pytest.mark.django_db
+
+NEW = "Moissonneuse-Bleue-2024"
+
+
+def farm_account(make_account, farm) -> Account:  # type: ignore[no-untyped-def]
+    account = make_account(farm, factors=())
+    Account.objects.filter(pk=account.pk).update(contact_confirmed_at=timezone.now())
+    return account
+
+
+def test_not_signed_in_is_told_to_sign_in(drive, farm) -> None:
+    page = drive(farm.slug).open("password_change")
+    assert page.notices == ["password.sign_in_first"] and page.fields == []
+
+
+def test_change_keeps_this_session_and_ends_the_others(drive, farm, make_account, smtp_sink) -> None:
+    account = farm_account(make_account, farm)
+    other = drive(farm.slug, Client())
+    assert sign_in(other, account.identifier, PASSWORD).outcome == "signed_in"
+    actions.remember_device(account, days=30, label="tablet", now=timezone.now(), ip=None)
+    driver = drive(farm.slug, Client())
+    assert sign_in(driver, account.identifier, PASSWORD).outcome == "signed_in"
+    page = driver.open("password_change")
+    assert page.fields == ["current_password", "new_password", "confirm_password"]
+    page = driver.submit({"current_password": "wrong", "new_password": NEW, "confirm_password": NEW}, "change")
+    assert page.field_errors == {"current_password": ["password.current_wrong"]}
+    assert LoginThrottle.objects.get().failures == 1   # counts towards the sign-in lock-out
+    page = driver.submit({"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW}, "change")
+    assert page.outcome == "done" and page.notices == ["password.changed"]
+    assert driver.client.get(f"/api/o/{farm.slug}/session").status_code == 200   # still signed in here
+    assert other.client.get(f"/api/o/{farm.slug}/session").status_code == 401    # signed out elsewhere
+    assert RememberedDevice.objects.get(account=account).revoked_at is not None
+    assert smtp_sink.last_to(account.email).subject.startswith("Votre mot de passe a été modifié")
+    account.refresh_from_db()
+    assert account.check_password(NEW)
+
+
+def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smtp_sink) -> None:
+    account = farm_account(make_account, farm)
+    driver = drive(farm.slug)
+    sign_in(driver, account.identifier, PASSWORD)
+    driver.open("password_change")
+    for _ in range(5):
+        driver.submit({"current_password": "wrong", "new_password": NEW, "confirm_password": NEW}, "change")
+    throttle = LoginThrottle.objects.get()
+    assert throttle.locks == 1 and throttle.locked_until > timezone.now()
+    page = driver.submit({"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW}, "change")
+    assert page.field_errors == {"current_password": ["password.current_wrong"]}   # locked: refused anyway
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD)
