@@ -83,3 +83,13 @@ def make_account(db: None):  # type: ignore[no-untyped-def]
         return account
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis() -> None:
+    """With Redis, rate limits, spent tokens and cached sessions live outside the rolled-back database
+    transaction: each test starts from an empty Redis database, as it starts from an empty database."""
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()

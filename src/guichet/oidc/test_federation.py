@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 
 from guichet.audit.models import Event
 from guichet.identities.models import Account
@@ -121,7 +120,12 @@ def test_an_id_token_for_another_nonce_is_refused(live_base: str, federated_farm
     stopped = sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie",
                                stop_at=callback_prefix(live_base, federated_farm))
     # As if the code had been obtained in another sign-in (code injection): our nonce differs.
-    session = SessionStore(session_key=browser.http.cookies["guichet_session"])
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore   # database or Redis cache, as configured
+    session = store(session_key=browser.http.cookies["guichet_session"])
     key = f"federation:{federated_farm.slug}:franceconnect"
     session[key] = session[key] | {"nonce": "another-nonce"}
     session.save()

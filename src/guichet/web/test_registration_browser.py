@@ -80,7 +80,7 @@ def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organ
 def test_health_mutual_registration_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any],
                                                  smtp_sink: Any) -> None:
     number = finess(7)
-    add_member(organisations[HEALTH], number, email="cabinet@example.org", iban_suffix="0480197AB12")
+    add_member(organisations[HEALTH], number, email="cabinet@example.org", iban_suffix="480197AB12")
     page.goto(f"{live_url}/o/{HEALTH}/inscription/")
     assert_accessible(page)
     page.get_by_label("Numéro FINESS").fill(number)

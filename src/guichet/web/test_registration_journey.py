@@ -52,7 +52,7 @@ def finess(n: int) -> str:
 
 @pytest.fixture
 def health_member(health: Any) -> MemberRecord:
-    return add_member(health, finess(7), email="cabinet@example.org", iban_suffix="0480197AB12")
+    return add_member(health, finess(7), email="cabinet@example.org", iban_suffix="480197AB12")
 
 
 def register_pension(driver: Any, member: MemberRecord, **changes: str) -> Page:

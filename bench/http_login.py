@@ -1,0 +1,154 @@
+"""Password sign-ins over real HTTP against `guichet serve` (gunicorn, production settings), at several
+concurrency levels, beside the raw argon2id rate of the same machine using the same number of cores.
+Prints figures; asserts nothing.
+
+    .venv/bin/python bench/http_login.py [--seconds 10] [--levels 1,4,16] [--workers N]
+
+Uses a temporary SQLite file unless DATABASE_URL is set (use PostgreSQL for figures that mean something
+for production). The farm preset is used: no second factor, so one request is one password check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SLUG, IDENTIFIER, PASSWORD = "caisse-agricole-exemple", "12345678", "Correct-Horse-42!"
+
+
+def guichet(*args: str) -> list[str]:
+    return [sys.executable, "-m", "guichet.project.cli", *args]
+
+
+def environment(folder: Path) -> dict[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_") and k != "DJANGO_SETTINGS_MODULE"}
+    env.update(GUICHET_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), BASE_URL="https://guichet.example",
+               DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}"),
+               GUICHET_ALLOW_SQLITE_IN_PRODUCTION="1", DATA_DIR=str(folder), EMAIL_URL="smtp://127.0.0.1:1",
+               SMS_URL="https://t@127.0.0.1:1/sms", POSTAL_URL=f"file://{folder}/letters", OIDC_RSA_PRIVATE_KEY=key,
+               TRUSTED_PROXY_COUNT="1")
+    return env
+
+
+SETUP = f"""
+from django.utils import timezone
+from guichet.identities import actions
+from guichet.organisations.models import Organisation
+account = actions.create_account(Organisation.objects.get(slug="{SLUG}"), identifier="{IDENTIFIER}",
+                                 state="active", actor="bench")
+actions.set_password(account, "{PASSWORD}", now=timezone.now(), actor="bench")
+account.contact_confirmed_at = timezone.now(); account.save()
+"""
+
+
+def sign_in(port: int, n: int) -> float:
+    """One member's whole sign-in: CSRF token, start the journey, submit the password."""
+    address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"   # members come from many addresses
+    headers = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": address,
+               "Origin": "https://guichet.example", "Content-Type": "application/json"}
+    began = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    cookies: dict[str, str] = {}
+
+    def call(method: str, path: str, body: dict | None = None) -> dict:
+        connection.request(method, path, json.dumps(body) if body else None,
+                           headers | {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                                      "X-CSRFToken": cookies.get("guichet_csrf", "")})
+        response = connection.getresponse()
+        for key, value in response.getheaders():
+            if key.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                cookies[name] = rest.split(";", 1)[0]
+        return json.loads(response.read())
+
+    call("GET", "/api/csrf")
+    run = call("POST", f"/api/o/{SLUG}/journeys/login")["run"]
+    result = call("POST", f"/api/o/{SLUG}/journeys/login/{run}",
+                  {"action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}})
+    assert result.get("outcome") == "signed_in", result
+    connection.close()
+    return time.perf_counter() - began
+
+
+def raw_rate(seconds: float, processes: int) -> float:
+    code = ("import time,sys\nfrom argon2 import PasswordHasher,Type\n"
+            "h=PasswordHasher(time_cost=int(sys.argv[1]),memory_cost=int(sys.argv[2]),parallelism=int(sys.argv[3]),"
+            "type=Type.ID)\ne=h.hash('x');n=0;end=time.time()+float(sys.argv[4])\n"
+            "while time.time()<end:\n h.verify(e,'x');n+=1\nprint(n)")
+    params = [os.environ.get("PASSWORD_ARGON2_TIME_COST", "2"), os.environ.get("PASSWORD_ARGON2_MEMORY_KIB", "19456"),
+              os.environ.get("PASSWORD_ARGON2_PARALLELISM", "1"), str(seconds)]
+    runs = [subprocess.Popen([sys.executable, "-c", code, *params], stdout=subprocess.PIPE) for _ in range(processes)]
+    return sum(int(r.communicate()[0]) for r in runs) / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--levels", default="1,4,16")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="guichet-http-bench-"))
+    env = environment(folder)
+    for command in (("migrate", "-v", "0"), ("organisations", "apply"), ("shell", "-c", SETUP)):
+        subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        sign_in(port, 0)   # warm up
+        raw = raw_rate(args.seconds / 2, args.workers)
+        print(f"gunicorn workers: {args.workers}; raw argon2id verifications/s on {args.workers} cores: {raw:.1f}")
+        counter = iter(range(1, 10**9))
+        lock = threading.Lock()
+        for level in [int(x) for x in args.levels.split(",")]:
+            latencies: list[float] = []
+            deadline = time.perf_counter() + args.seconds
+
+            def worker() -> None:
+                while time.perf_counter() < deadline:
+                    with lock:
+                        n = next(counter)
+                    latencies.append(sign_in(port, n))
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(level) as pool:
+                for _ in range(level):
+                    pool.submit(worker)
+            elapsed = time.perf_counter() - started
+            latencies.sort()
+            rate = len(latencies) / elapsed
+            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            print(f"concurrency {level:3d}: {rate:7.1f} sign-ins/s ({rate / raw:4.0%} of raw), "
+                  f"median {latencies[len(latencies) // 2] * 1000:6.1f} ms, p99 {p99 * 1000:7.1f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
