@@ -129,7 +129,7 @@ def main() -> None:
             latencies: list[float] = []
             deadline = time.perf_counter() + args.seconds
 
-            def worker() -> None:
+            def worker(deadline: float = deadline, latencies: list[float] = latencies) -> None:
                 while time.perf_counter() < deadline:
                     with lock:
                         n = next(counter)
@@ -137,8 +137,9 @@ def main() -> None:
 
             started = time.perf_counter()
             with ThreadPoolExecutor(level) as pool:
-                for _ in range(level):
-                    pool.submit(worker)
+                futures = [pool.submit(worker) for _ in range(level)]
+            for future in futures:
+                future.result()   # a failed sign-in stops the benchmark with its reason
             elapsed = time.perf_counter() - started
             latencies.sort()
             rate = len(latencies) / elapsed
