@@ -122,38 +122,37 @@ def issue_link(*, organisation: Any, purpose: str, lifetime: timedelta, now: dat
     return Issued(challenge, token)
 
 
-def peek_link(*, purpose: str, token: str, now: datetime) -> Result:
-    """Whether a link is usable, without using it (to show the form the link leads to)."""
-    challenge = Challenge.objects.filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first()
+def _state(challenge: Challenge | None, now: datetime) -> Result:
+    """Whether a link (found by its token or id) may still be used."""
     if challenge is None or challenge.used_at or challenge.replaced_at:
         return Result(Check.MISSING, challenge)
     if now >= challenge.expires_at:
         return Result(Check.EXPIRED, challenge)
     return Result(Check.OK, challenge)
+
+
+def _consume(challenge: Challenge | None, now: datetime) -> Result:
+    result = _state(challenge, now)
+    if result.ok and challenge is not None:
+        challenge.used_at = now
+        challenge.save(update_fields=["used_at"])
+    return result
+
+
+def peek_link(*, purpose: str, token: str, now: datetime) -> Result:
+    """Whether a link is usable, without using it (to show the form the link leads to)."""
+    return _state(Challenge.objects.filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first(),
+                  now)
 
 
 @transaction.atomic
 def redeem_link(*, purpose: str, token: str, now: datetime) -> Result:
     """Use a link: succeeds once."""
-    challenge = (Challenge.objects.select_for_update()
-                 .filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first())
-    if challenge is None or challenge.used_at or challenge.replaced_at:
-        return Result(Check.MISSING, challenge)
-    if now >= challenge.expires_at:
-        return Result(Check.EXPIRED, challenge)
-    challenge.used_at = now
-    challenge.save(update_fields=["used_at"])
-    return Result(Check.OK, challenge)
+    return _consume(Challenge.objects.select_for_update()
+                    .filter(secret_hash=_digest(f"link:{purpose}:{token}"), purpose=purpose).first(), now)
 
 
 @transaction.atomic
 def use(challenge_id: Any, *, now: datetime) -> Result:
     """Use a link found earlier with peek_link, by its id: succeeds once, and only before it expires."""
-    challenge = Challenge.objects.select_for_update().filter(pk=challenge_id).first()
-    if challenge is None or challenge.used_at or challenge.replaced_at:
-        return Result(Check.MISSING, challenge)
-    if now >= challenge.expires_at:
-        return Result(Check.EXPIRED, challenge)
-    challenge.used_at = now
-    challenge.save(update_fields=["used_at"])
-    return Result(Check.OK, challenge)
+    return _consume(Challenge.objects.select_for_update().filter(pk=challenge_id).first(), now)

@@ -18,7 +18,6 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-import phonenumbers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,6 +40,7 @@ from guichet.journeys.screens import (
     Transition,
 )
 from guichet.policy.model import ContactConfirmation
+from guichet.registry.csv_columns import Rejected, phone_number
 
 PHONE_LABELS = {"mobile": gettext_lazy("Mobile phone number"), "landline": gettext_lazy("Landline phone number"),
                 "fax": gettext_lazy("Fax number")}
@@ -87,17 +87,14 @@ def _rule(ctx: Context) -> ContactConfirmation | None:
     return ctx.policy.first_login.confirm_contact_details
 
 
-def _phone(value: str) -> str | None:
-    """The number in E.164 form, '' for none, None when it is not a valid number."""
+def _phone(value: str, *, mobile: bool) -> str | None:
+    """The number in E.164 form, '' for none, None when it is not a valid number (of the right kind)."""
     if not value.strip():
         return ""
     try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
+        return phone_number(value, mobile=mobile)
+    except Rejected:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class ConfirmContacts(Step):
@@ -128,7 +125,7 @@ class ConfirmContacts(Step):
         contacts = {"email": data["email"]}
         errors: dict[str, tuple[Notice, ...]] = {}
         for name in rule.optional_fields:
-            number = _phone(data.get(name, ""))
+            number = _phone(data.get(name, ""), mobile=name == "mobile")
             if number is None:
                 errors[name] = (Notice.of("field.phone_invalid", "error"),)
             contacts[name] = number or ""

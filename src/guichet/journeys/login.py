@@ -235,16 +235,12 @@ class EnrolChoose(Step):
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
         method = data["method"]
         if method == "sms":
-            import phonenumbers
+            from guichet.registry.csv_columns import Rejected, phone_number
 
             try:
-                number = phonenumbers.parse(data.get("mobile", ""), "FR")
-                valid = phonenumbers.is_valid_number(number)
-            except phonenumbers.NumberParseException:
-                valid = False
-            if not valid:
+                run.state["mobile"] = phone_number(data.get("mobile", ""), mobile=True)
+            except Rejected:
                 return Stay(field_errors={"mobile": (Notice.of("field.phone_invalid", "error"),)})
-            run.state["mobile"] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if method == "totp":
             run.state["totp_seed"] = totp.seal(totp.new_seed())
         run.state["method_chosen"] = method
