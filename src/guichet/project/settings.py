@@ -145,6 +145,7 @@ if PRODUCTION:
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT")
 CAPTCHA_DIFFICULTY = env.get_int("CAPTCHA_DIFFICULTY")
 METRICS_ALLOWED_IPS = {ip.strip() for ip in env.get("METRICS_ALLOWED_IPS").split(",") if ip.strip()}
+OUTBOX_LEASE_SECONDS = env.get_int("OUTBOX_LEASE_SECONDS")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -166,6 +167,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.get("LOG_FORMAT")}},
     "root": {"handlers": ["console"], "level": "INFO" if not ENVIRONMENT == "test" else "WARNING"},
+    # fpdf2 subsets fonts with fontTools, which logs a hundred lines per letter at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 # Messages whose delivery succeeded keep their body only in the demo and the tests, so that the

@@ -7,6 +7,7 @@ synthetic members, the delivery worker in a background thread, and Django's deve
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, TextIO
 
@@ -33,6 +34,22 @@ def prepare_data(members_per_organisation: int, out: TextIO) -> None:
             synthetic.generate(organisation, count=members_per_organisation, seed=SYNTHETIC_SEED)
         # Always: a visitor who played with a demo member's record gets it back as the banner shows it.
         synthetic.add_demo_members(organisation)
+        if organisation.policy.registration.mode == "provisioned":
+            provision_demo_members(organisation, out)
+
+
+def provision_demo_members(organisation: Organisation, out: TextIO) -> None:
+    """Where accounts come by post, the demo members get theirs: the letters wait in the mailbox."""
+    from django.utils import timezone
+
+    from guichet.identities import actions
+    from guichet.registry.synthetic import demo_members
+
+    numbers = [member["member_number"] for member in demo_members(organisation)]
+    for record in MemberRecord.objects.filter(organisation=organisation, member_number__in=numbers,
+                                              account__isnull=True):
+        actions.provision_account(organisation, record, now=timezone.now(), actor="demo")
+        out.write(f"Posted a temporary password to {record.member_number} (see the mailbox)\n")
 
 
 def start_worker() -> threading.Event:
@@ -73,7 +90,8 @@ def banner(url: str) -> str:
         "Guichet demo",
         f"  Member spaces:  {url}/",
         f"  Mailbox:        {url}/_mailbox/  (every email, SMS and letter sent)",
-        "  Demo accounts:",
+        "  Demo members (register with these details; where accounts come by post, the temporary",
+        "  password letters are already in the mailbox):",
     ]
     for organisation in Organisation.objects.order_by("slug"):
         lines.append(f"    {organisation.slug}")
@@ -94,9 +112,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, members: int, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("The demo never runs with production settings: unset GUICHET_ENV.")
+        shown_host = f"[{host}]" if ":" in host else host
+        if "BASE_URL" not in os.environ:   # links in emails and letters lead to this demo, whatever its port
+            settings.BASE_URL = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown_host}:{port}"
         prepare_data(members, self.stdout)
         stop = start_worker()
-        shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(banner(f"http://{shown_host}:{port}"))
         self.stdout.flush()
         try:
