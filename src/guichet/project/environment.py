@@ -50,6 +50,9 @@ VARIABLES = [
     Variable("CAPTCHA_DIFFICULTY", "2000",
              "Work asked of a browser by the self-hosted proof-of-work CAPTCHA (about 1 s at 2000)."),
     Variable("METRICS_ALLOWED_IPS", "127.0.0.1,::1", "Client addresses allowed to read /metrics."),
+    Variable("OUTBOX_LEASE_SECONDS", "120",
+             "How long a worker holds a message it delivers; after a worker dies, another one takes the message "
+             "over after this long. Keep it well above the slowest delivery (SMTP times out after 20 s)."),
 ]
 
 _DEFAULTS = {v.name: v.default for v in VARIABLES}

@@ -114,7 +114,8 @@ class Command(BaseCommand):
             raise CommandError("The demo never runs with production settings: unset GUICHET_ENV.")
         shown_host = f"[{host}]" if ":" in host else host
         if "BASE_URL" not in os.environ:   # links in emails and letters lead to this demo, whatever its port
-            settings.BASE_URL = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown_host}:{port}"
+            reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else shown_host  # noqa: S104 (compared, not bound)
+            settings.BASE_URL = f"http://{reachable}:{port}"
         prepare_data(members, self.stdout)
         stop = start_worker()
         self.stdout.write(banner(f"http://{shown_host}:{port}"))
