@@ -33,7 +33,8 @@ from guichet.channels.transports import DeliveryError, deliver
 logger = logging.getLogger("guichet.channels")
 
 MAX_ATTEMPTS = 10
-LEASE = timedelta(minutes=2)  # well above the slowest transport (SMTP timeout: 20 s)
+# Well above the slowest transport (SMTP timeout: 20 s); 2 minutes unless the operator sets OUTBOX_LEASE_SECONDS.
+LEASE = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 

@@ -54,6 +54,16 @@ CATALOGUE: dict[str, Promise] = {
     "mfa.totp_intro": _("Add this account to your authenticator app (for example the one of your phone) "
                         "with the key below, then type the 6-digit code it shows."),
     "mfa.enrolled": _("Two-step verification is set up."),
+    # passkeys
+    "passkey.enrol_intro": _("Press “Create my passkey”, then follow what your device asks (fingerprint, face, "
+                             "PIN or security key). This needs JavaScript in your browser: if nothing happens, "
+                             "choose another method."),
+    "passkey.sign_in_intro": _("Press “Use my passkey”, then follow what your device asks (fingerprint, face, "
+                               "PIN or security key). If nothing happens, receive a code instead."),
+    "passkey.cancelled": _("The passkey was not used. Press the button again, or choose another way."),
+    "passkey.unavailable": _("Your browser could not use a passkey here (JavaScript may be switched off). "
+                             "Choose another way."),
+    "passkey.failed": _("This passkey could not be checked. Try again, or choose another way."),
     # registration
     "registration.intro": _("Everything you type must match what we hold in your member file."),
     "registration.member_number_invalid": _("This number is not valid. Check it on one of our letters."),

@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from guichet.audit.record import record
-from guichet.identities.models import Account, Factor
+from guichet.identities.models import Account, Factor, Passkey
 from guichet.security import devices
 
 
@@ -72,6 +72,17 @@ def enrol_factor(account: Account, kind: str, *, now: datetime, secret: str = ""
                                                 defaults={"secret": secret, "created_at": now})
     record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip, factor=kind)
     return factor
+
+
+@transaction.atomic
+def enrol_passkey(account: Account, new: Any, *, now: datetime, ip: str | None = None) -> Passkey:
+    """Store a verified passkey (`identities.passkeys.NewPasskey`) and record passkeys as a factor."""
+    key = Passkey.objects.create(account=account, credential_id=new.credential_id, public_key=new.public_key,
+                                 sign_count=new.sign_count, transports=list(new.transports), created_at=now)
+    Factor.objects.update_or_create(account=account, kind=Factor.Kind.PASSKEY, defaults={"created_at": now})
+    record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip,
+           factor=Factor.Kind.PASSKEY.value, passkey=key.pk)
+    return key
 
 
 def remember_device(account: Account, *, days: int, label: str, now: datetime, ip: str | None) -> str:

@@ -67,12 +67,14 @@ class Account(AbstractBaseUser):
 
 
 class Factor(models.Model):
-    """A second factor the member enrolled: email or SMS codes, or an authenticator app (TOTP)."""
+    """A second factor the member enrolled: email or SMS codes, an authenticator app (TOTP), or passkeys
+    (the keys themselves are Passkey rows; this row says the member chose them)."""
 
     class Kind(models.TextChoices):
         EMAIL = "email", "email"
         SMS = "sms", "sms"
         TOTP = "totp", "totp"
+        PASSKEY = "passkey", "passkey"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="factors")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -82,6 +84,19 @@ class Factor(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "kind"], name="identities_one_factor_per_kind")]
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential (fingerprint, face, PIN of a device, or security key). Managed by
+    identities.passkeys; only the public key is stored, so a leaked database signs nobody in."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.CharField(max_length=1400, unique=True, help_text="base64url, as the browser sends it")
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0, help_text="Authenticator counter: a lower one is a clone")
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
 
 class LoginThrottle(models.Model):

@@ -10,7 +10,8 @@ stateDiagram-v2
     credentials --> [*]: password right, nothing else due (signed in)
     enrol_choose --> enrol_confirm
     enrol_confirm --> [*]: code right (factor enrolled, signed in)
-    second_factor --> second_factor: wrong code / resend
+    enrol_confirm --> enrol_choose: passkey, another method
+    second_factor --> second_factor: wrong code or passkey / resend
     second_factor --> [*]: code right (signed in)
 ```
 """
@@ -21,9 +22,9 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from guichet.identities import actions, lookup, totp
-from guichet.identities.models import Account, Factor
-from guichet.journeys import codes
+from guichet.identities import actions, lookup, passkeys, totp
+from guichet.identities.models import Account, Factor, Passkey
+from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
 from guichet.journeys.models import Run
@@ -144,6 +145,11 @@ class SecondFactor(Step):
             return None
         return Factor.objects.filter(account_id=run.state["account"], kind=Factor.Kind.TOTP).first()
 
+    def _passkey(self, ctx: Context, run: Run) -> bool:
+        """Passkeys first when the member has one (the strongest factor), unless the policy stopped them."""
+        return ctx.policy.login.second_factor.passkeys and not run.state.get("use_code") and \
+            Passkey.objects.filter(account_id=run.state["account"]).exists()
+
     def _destination(self, ctx: Context, account: Account) -> codes.Destination:
         channels = ctx.policy.login.second_factor.channels
         if account.factors.filter(kind=Factor.Kind.SMS).exists() and account.mobile and "sms" in channels:
@@ -151,6 +157,9 @@ class SecondFactor(Step):
         return codes.Destination("email", account.email)
 
     def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
+        if self._passkey(ctx, run):
+            run.state["passkey_challenge"] = passkeys.new_challenge()
+            return ()
         if self._totp(run):
             return ()
         account = _account(run)
@@ -160,7 +169,13 @@ class SecondFactor(Step):
     def screen(self, ctx: Context, run: Run) -> Screen:
         rule = ctx.policy.login
         fields = []
-        if self._totp(run):
+        notices: tuple[Notice, ...] = ()
+        if self._passkey(ctx, run):
+            fields.append(passkey_screens.field(passkeys.authentication_options(
+                _account(run), challenge=run.state["passkey_challenge"])))
+            notices = (Notice.of("passkey.sign_in_intro"),)
+            actions_ = (Action("verify", _("Use my passkey")), Action("use_code", _("Receive a code instead"), True))
+        elif self._totp(run):
             fields.append(Field("code", "code", _("Code shown by your authenticator app"), length=6,
                                 autocomplete="one-time-code"))
             actions_ = (Action("verify", _("Next")), Action("use_code", _("Receive a code instead"), True))
@@ -171,7 +186,7 @@ class SecondFactor(Step):
         if rule.remember_device.enabled:
             fields.append(Field("remember", "checkbox", _("Remember this device for %(days)d days")
                                 % {"days": rule.remember_device.days}, required=False))
-        return Screen(title=_("Verify your identity"), fields=tuple(fields), actions=actions_)
+        return Screen(title=_("Verify your identity"), fields=tuple(fields), actions=actions_, notices=notices)
 
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
         account = _account(run)
@@ -183,7 +198,15 @@ class SecondFactor(Step):
             return codes.resend(ctx, run, purpose="login", rule=rule, to=self._destination(ctx, account),
                                 account=account)
         factor = self._totp(run)
-        if factor is not None:
+        if self._passkey(ctx, run):
+            if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
+                return unanswered
+            if passkeys.authenticate(account, data["credential"], challenge=run.state["passkey_challenge"],
+                                     now=ctx.now) is None:
+                return _wrong_second_factor(ctx, account, passkey_screens.refused())
+            run.state.pop("passkey_challenge")
+            run.state["method"] = "password+passkey"
+        elif factor is not None:
             if not totp.verify(factor, data["code"], ctx.now):
                 return _wrong_second_factor(ctx, account, Stay(field_errors={"code": (
                     Notice.of("code.wrong", "error", remaining="-"),)}))
@@ -224,6 +247,8 @@ class EnrolChoose(Step):
             choices.append(("sms", _("A code sent by text message to my mobile phone")))
         if rule.totp:
             choices.append(("totp", _("An authenticator app on my phone")))
+        if rule.passkeys:
+            choices.append(("passkey", _("A passkey (fingerprint, face or security key on this device)")))
         fields = [Field("method", "choice", _("How do you want to confirm your identity?"), choices=tuple(choices),
                         value="email")]
         if "sms" in rule.channels:
@@ -243,6 +268,8 @@ class EnrolChoose(Step):
                 return Stay(field_errors={"mobile": (Notice.of("field.phone_invalid", "error"),)})
         if method == "totp":
             run.state["totp_seed"] = totp.seal(totp.new_seed())
+        if method == "passkey":
+            run.state["passkey_challenge"] = passkeys.new_challenge()
         run.state["method_chosen"] = method
         return Goto("enrol_confirm")
 
@@ -261,11 +288,15 @@ class EnrolConfirm(Step):
     def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
         if run.state["method_chosen"] == "totp":
             return (Notice.of("mfa.totp_intro"),)
+        if run.state["method_chosen"] == "passkey":
+            return ()
         account = _account(run)
         return (codes.send(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
                            to=self._destination(run, account), account=account),)
 
     def screen(self, ctx: Context, run: Run) -> Screen:
+        if run.state["method_chosen"] == "passkey":
+            return passkey_screens.enrol(ctx, _account(run), challenge=run.state["passkey_challenge"])
         if run.state["method_chosen"] == "totp":
             seed = totp.unseal(run.state["totp_seed"])
             account = _account(run)
@@ -287,6 +318,8 @@ class EnrolConfirm(Step):
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
         account = _account(run)
         method = run.state["method_chosen"]
+        if method == "passkey":
+            return self._submit_passkey(ctx, run, account, data, action)
         if action == "resend" and method != "totp":
             return codes.resend(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
                                 to=self._destination(run, account), account=account)
@@ -304,6 +337,20 @@ class EnrolConfirm(Step):
                 actions.set_mobile(account, run.state["mobile"], ip=ctx.ip)
             actions.enrol_factor(account, method, now=ctx.now, ip=ctx.ip)
         run.state["method"] = f"password+{method}"
+        return Next((Notice.of("mfa.enrolled", "success"),))
+
+    def _submit_passkey(self, ctx: Context, run: Run, account: Account, data: dict[str, str],
+                        action: str) -> Transition:
+        if action == "other_method":
+            return Goto("enrol_choose")
+        if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
+            return unanswered
+        new = passkeys.verify_registration(data["credential"], challenge=run.state["passkey_challenge"])
+        if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():
+            return _wrong_second_factor(ctx, account, passkey_screens.refused())
+        actions.enrol_passkey(account, new, now=ctx.now, ip=ctx.ip)
+        run.state.pop("passkey_challenge")
+        run.state["method"] = "password+passkey"
         return Next((Notice.of("mfa.enrolled", "success"),))
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from guichet.core.messages import text
 
 FieldKind = Literal["text", "email", "password", "new_password", "code", "date", "tel", "checkbox", "choice",
-                    "accept", "captcha"]
+                    "accept", "captcha", "passkey"]
 Level = Literal["error", "info", "success", "warning"]
 
 
@@ -46,6 +46,7 @@ class Field:
     open_choice: bool = False                  # a choice that also accepts a typed answer
     errors: tuple[Notice, ...] = ()
     checks: tuple[tuple[str, str], ...] = ()   # (code, text) rules shown beside a new password
+    options: str = ""                          # passkey: WebAuthn options JSON for the browser (no secret)
 
     def to_json(self) -> dict[str, Any]:
         data = {"name": self.name, "kind": self.kind, "label": self.label, "required": self.required,
@@ -58,6 +59,10 @@ class Field:
             data["length"] = self.length
         if self.checks:
             data["checks"] = [{"code": c, "text": t} for c, t in self.checks]
+        if self.options:
+            import json
+
+            data["options"] = json.loads(self.options)
         return data
 
 
@@ -88,9 +93,10 @@ class Screen:
 
     def with_errors(self, notices: tuple[Notice, ...], field_errors: dict[str, tuple[Notice, ...]],
                     values: dict[str, str]) -> Screen:
+        secret_kinds = ("password", "new_password", "code", "passkey")   # never sent back to the page
         fields = tuple(
             _replace(f, errors=field_errors.get(f.name, ()),
-                     value=values.get(f.name, f.value) if f.kind not in ("password", "new_password", "code") else "")
+                     value=values.get(f.name, f.value) if f.kind not in secret_kinds else "")
             for f in self.fields
         )
         return _replace(self, fields=fields, notices=notices + self.notices)

@@ -47,9 +47,12 @@ while not stop.exists():
 """
 
 
-def pg_ctl(*arguments: str) -> subprocess.CompletedProcess[str]:
+def pg_ctl(*arguments: str, output: Path) -> int:
+    """Run pg_ctl; its output goes to a file, never a pipe (a restarted server would hold the pipe open)."""
     command = shlex.split(os.environ.get("TEST_POSTGRES_CTL", CI_CTL)) + list(arguments)
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)  # noqa: S603
+    with output.open("ab") as log:
+        return subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=120,  # noqa: S603
+                              stdin=subprocess.DEVNULL).returncode
 
 
 def own_database() -> str:
@@ -82,7 +85,7 @@ def test_accounts_are_whole_or_absent_across_a_postgresql_restart(tmp_path: Path
     for command in (("migrate", "--verbosity", "0"), ("organisations", "apply")):
         subprocess.run(guichet(*command), env=environment, cwd=settings.BASE_DIR, check=True,  # noqa: S603
                        stdin=subprocess.DEVNULL, capture_output=True)
-    port, stop, log = free_port(), tmp_path / "stop", tmp_path / "loop.log"
+    port, stop, log, ctl_log = free_port(), tmp_path / "stop", tmp_path / "loop.log", tmp_path / "pg_ctl.log"
     try:
         with running(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"), port, environment,
                      tmp_path / "serve.log"):
@@ -93,8 +96,7 @@ def test_accounts_are_whole_or_absent_across_a_postgresql_restart(tmp_path: Path
                                         stdin=subprocess.DEVNULL)
             try:
                 wait_for(lambda: created(log) >= 30, "30 accounts before the restart", log, loop)
-                restart = pg_ctl("restart", "-m", "fast", "-w")
-                assert restart.returncode == 0, restart.stderr
+                assert pg_ctl("restart", "-m", "fast", "-w", output=ctl_log) == 0, ctl_log.read_text()
                 before = created(log)
                 wait_for(lambda: created(log) >= before + 30, "30 accounts after the restart", log, loop)
             finally:
@@ -106,8 +108,8 @@ def test_accounts_are_whole_or_absent_across_a_postgresql_restart(tmp_path: Path
                 assert time.monotonic() < deadline, "guichet serve never became ready after the restart"
                 time.sleep(0.5)
     finally:
-        if pg_ctl("status").returncode != 0:  # whatever happened, leave the cluster running
-            pg_ctl("start", "-w")
+        if pg_ctl("status", output=ctl_log) != 0:  # whatever happened, leave the cluster running
+            pg_ctl("start", "-w", output=ctl_log)
         connections.close_all()  # this test process's own connections died with the restart
     assert "failed" in log.read_text(), "the restart happened while no account was being created"
     with psycopg.connect(database) as connection:

@@ -1,0 +1,45 @@
+"""What the sign-in journey shows around passkeys: the field passkey.js fills, and the answers to a
+failed or cancelled passkey. The WebAuthn checks themselves are in identities.passkeys."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from guichet.identities import passkeys
+from guichet.identities.models import Account
+from guichet.journeys.engine import Context
+from guichet.journeys.screens import Action, Field, Notice, Screen, Stay
+
+# A browser's answer is a few kilobytes of JSON (attestation included); more is not a passkey.
+CREDENTIAL_MAX_LENGTH = 16_000
+
+
+def field(options: str) -> Field:
+    """Hidden in the page: passkey.js puts the browser's answer in it and submits the form."""
+    # Not required: an empty answer (no JavaScript) gets its own message rather than "this field is required".
+    return Field("credential", "passkey", _("Passkey"), required=False, max_length=CREDENTIAL_MAX_LENGTH,
+                 options=options)
+
+
+def enrol(ctx: Context, account: Account, *, challenge: str) -> Screen:
+    options = passkeys.registration_options(account, challenge=challenge,
+                                            rp_name=ctx.policy.display_name(ctx.language))
+    # Without JavaScript nothing happens on "Create": the notice says so and the second action leads out.
+    return Screen(title=_("Create your passkey"), notices=(Notice.of("passkey.enrol_intro"),),
+                  fields=(field(options),),
+                  actions=(Action("verify", _("Create my passkey")),
+                           Action("other_method", _("Choose another method"), True)))
+
+
+def unanswered(credential: str) -> Stay | None:
+    """No answer (the browser has no JavaScript or no passkeys), or the member cancelled, or the device gave
+    up: nothing was tried, so no failure is counted. None when there is an answer to check."""
+    if not credential:
+        return Stay(field_errors={"credential": (Notice.of("passkey.unavailable", "error"),)})
+    if passkeys.is_cancellation(credential):
+        return Stay(field_errors={"credential": (Notice.of("passkey.cancelled", "error"),)})
+    return None
+
+
+def refused() -> Stay:
+    return Stay(field_errors={"credential": (Notice.of("passkey.failed", "error"),)})

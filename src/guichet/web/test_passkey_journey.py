@@ -1,0 +1,86 @@
+"""Passkeys in the sign-in journey, server side, through both renderers: what a browser that cannot (or
+will not) prove anything gets. The real ceremony runs in Chromium: web/test_passkey_browser.py."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from guichet.audit.models import Event
+from guichet.identities import actions
+from guichet.identities.models import Factor, LoginThrottle, Passkey
+from guichet.identities.passkeys import NewPasskey
+from guichet.web.test_login_journey import code_from, sign_in_password
+
+pytestmark = pytest.mark.django_db
+
+FORGED = json.dumps({"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                     "response": {"clientDataJSON": "e30", "attestationObject": "AAAA", "authenticatorData": "AAAA",
+                                  "signature": "AAAA"}})
+
+
+def failures() -> int:
+    throttle = LoginThrottle.objects.first()
+    return throttle.failures if throttle else 0
+
+
+def test_enrolment_refuses_a_forged_passkey_and_counts_it(drive, pension, make_account) -> None:
+    account = make_account(pension, factors=())
+    driver = drive(pension.slug)
+    page = sign_in_password(driver, account.email)
+    assert page.step == "enrol_choose" and "empreinte digitale, visage ou clé de sécurité" in page.text
+    page = driver.submit({"method": "passkey"}, "choose")
+    assert page.step == "enrol_confirm" and page.fields == ["credential"]
+    assert page.actions == ["verify", "other_method"] and "passkey.enrol_intro" in page.notices
+    if driver.kind == "json":
+        options = json.loads(page.text)["fields"][0]["options"]
+        assert options["rp"]["id"] == urlsplit(settings.BASE_URL).hostname
+        assert options["user"]["id"] and options["challenge"]
+    for garbage in (FORGED, "not json at all", "[1, 2]"):
+        before = failures()
+        page = driver.submit({"credential": garbage}, "verify")
+        assert page.step == "enrol_confirm" and page.field_errors == {"credential": ["passkey.failed"]}
+        assert failures() == before + 1
+    assert Event.objects.filter(kind="login.failed", account_id=account.pk, data__reason="second_factor").count() == 3
+    assert not Passkey.objects.exists() and not Factor.objects.filter(account=account).exists()
+
+
+def test_a_cancelled_passkey_counts_nothing_and_another_method_can_be_chosen(drive, pension, make_account,
+                                                                              smtp_sink) -> None:
+    account = make_account(pension, factors=())
+    driver = drive(pension.slug)
+    sign_in_password(driver, account.email)
+    driver.submit({"method": "passkey"}, "choose")
+    page = driver.submit({"credential": json.dumps({"error": "NotAllowedError"})}, "verify")
+    assert page.field_errors == {"credential": ["passkey.cancelled"]} and failures() == 0
+    page = driver.submit({}, "verify")   # what a browser without JavaScript sends
+    assert page.field_errors == {"credential": ["passkey.unavailable"]} and failures() == 0
+    page = driver.submit({}, "other_method")   # the way out without JavaScript
+    assert page.step == "enrol_choose"
+    page = driver.submit({"method": "email"}, "choose")
+    page = driver.submit({"code": code_from(smtp_sink, account.email)}, "verify")
+    assert page.outcome == "signed_in"
+
+
+def test_sign_in_refuses_a_forged_assertion_and_offers_a_code_instead(drive, pension, make_account,
+                                                                       smtp_sink) -> None:
+    account = make_account(pension, factors=())
+    key = secrets.token_bytes(16)
+    actions.enrol_passkey(account, NewPasskey(credential_id="AAAA", public_key=key, sign_count=0, transports=[]),
+                          now=timezone.now())
+    driver = drive(pension.slug)
+    page = sign_in_password(driver, account.email)
+    assert page.step == "second_factor" and "passkey.sign_in_intro" in page.notices
+    assert "credential" in page.fields and page.actions == ["verify", "use_code"]
+    page = driver.submit({"credential": FORGED}, "verify")
+    assert page.field_errors == {"credential": ["passkey.failed"]} and failures() == 1
+    page = driver.submit({}, "use_code")
+    assert "code.sent_email" in page.notices
+    page = driver.submit({"code": code_from(smtp_sink, account.email)}, "verify")
+    assert page.outcome == "signed_in"
+    assert Passkey.objects.get().last_used_at is None
