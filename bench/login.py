@@ -42,6 +42,8 @@ def main() -> None:
     farm = Organisation.objects.get(slug="caisse-agricole-exemple")   # no second factor at sign-in
     account = actions.create_account(farm, identifier="12345678", state="active", actor="bench")
     actions.set_password(account, "Correct-Horse-42!", now=timezone.now(), actor="bench")
+    account.contact_confirmed_at = timezone.now()   # past the first sign-in: one password check per sign-in
+    account.save(update_fields=["contact_confirmed_at"])
 
     from argon2 import PasswordHasher, Type
 
