@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import resource
 import shutil
 import sys
@@ -39,25 +38,13 @@ def main() -> None:
 
 
 def run(arguments: argparse.Namespace, folder: Path) -> None:
-    os.environ["GUICHET_ENV"] = "test"  # DEBUG off: no query log growing with the import
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
-    os.environ.setdefault("DATA_DIR", str(folder))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.project.settings")
-    import django
+    from database import organisations
 
-    django.setup()
+    organisation = organisations(folder)[arguments.organisation]
     from django.conf import settings
-    from django.core.management import call_command
 
-    from guichet.organisations.apply import apply
-    from guichet.organisations.models import Organisation
-    from guichet.policy.loader import load_folder
     from guichet.registry.csv_import import import_members
     from guichet.registry.synthetic import csv_columns, synthetic_rows
-
-    call_command("migrate", verbosity=0)
-    apply(load_folder(Path(settings.BASE_DIR) / "policies" / "organisations"))
-    organisation = Organisation.objects.get(slug=arguments.organisation)
 
     path = folder / "members.csv"
     started = time.perf_counter()

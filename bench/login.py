@@ -10,11 +10,11 @@ concurrency figures of issue #7 come from bench/http_login.py against a real ser
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def main() -> None:
@@ -22,24 +22,15 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=200)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="guichet-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/bench.sqlite3")
-    os.environ.update(GUICHET_ENV="test", DATA_DIR=folder, DJANGO_SETTINGS_MODULE="guichet.project.settings")
-    import django
+    from database import organisations
 
-    django.setup()
+    farm = organisations(Path(folder))["caisse-agricole-exemple"]   # no second factor at sign-in
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
     from guichet.identities import actions
-    from guichet.organisations.apply import apply
-    from guichet.organisations.models import Organisation
-    from guichet.policy.loader import load_folder
 
-    call_command("migrate", verbosity=0)
-    apply(load_folder(settings.BASE_DIR / "policies" / "organisations"))
-    farm = Organisation.objects.get(slug="caisse-agricole-exemple")   # no second factor at sign-in
     account = actions.create_account(farm, identifier="12345678", state="active", actor="bench")
     actions.set_password(account, "Correct-Horse-42!", now=timezone.now(), actor="bench")
     account.contact_confirmed_at = timezone.now()   # past the first sign-in: one password check per sign-in

@@ -36,25 +36,13 @@ def main() -> None:
 
 
 def run(arguments: argparse.Namespace, folder: Path) -> None:
-    os.environ["GUICHET_ENV"] = "test"   # DEBUG off: no query log
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
-    os.environ.setdefault("DATA_DIR", str(folder))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.project.settings")
-    import django
+    from database import organisations
 
-    django.setup()
+    organisation = organisations(folder)[arguments.organisation]
     from django.conf import settings
-    from django.core.management import call_command
 
-    from guichet.organisations.apply import apply
-    from guichet.organisations.models import Organisation
-    from guichet.policy.loader import load_folder
     from guichet.registry.models import MemberRecord
     from guichet.registry.synthetic import generate
-
-    call_command("migrate", verbosity=0)
-    apply(load_folder(Path(settings.BASE_DIR) / "policies" / "organisations"))
-    organisation = Organisation.objects.get(slug=arguments.organisation)
     members = MemberRecord.objects.filter(organisation=organisation)
     missing = arguments.members - members.count()
     started = time.perf_counter()
