@@ -1,0 +1,78 @@
+"""Every change to an account goes through here, and each one is audited.
+
+Functions take the actor and the client address explicitly (no request object, no thread-locals).
+Callers use `from guichet.identities import actions` then `actions.<name>`; the functions live in
+submodules by theme.
+"""
+
+from guichet.identities.actions.accounts import (
+    activate,
+    create_account,
+    disable,
+    enable,
+    end_sessions,
+    notify_locked,
+    record_recovery,
+    record_sign_in,
+    record_sign_in_failure,
+    sign_out,
+    unlock,
+)
+from guichet.identities.actions.contacts import (
+    confirm_contacts,
+    set_mobile,
+)
+from guichet.identities.actions.credentials import (
+    enrol_factor,
+    enrol_passkey,
+    new_temporary_password,
+    notify_password_changed,
+    remember_device,
+    revoke_devices,
+    set_password,
+    set_temporary_password,
+)
+from guichet.identities.actions.registration import (
+    ACTIVATION_PURPOSE,
+    accept_usage_policy,
+    complete_registration,
+    notify_already_registered,
+    provision_account,
+    provision_members,
+    record_registration_failure,
+    register_member,
+    send_activation_link,
+)
+
+__all__ = [
+    "ACTIVATION_PURPOSE",
+    "accept_usage_policy",
+    "activate",
+    "complete_registration",
+    "confirm_contacts",
+    "create_account",
+    "disable",
+    "enable",
+    "end_sessions",
+    "enrol_factor",
+    "enrol_passkey",
+    "new_temporary_password",
+    "notify_already_registered",
+    "notify_locked",
+    "notify_password_changed",
+    "provision_account",
+    "provision_members",
+    "record_recovery",
+    "record_registration_failure",
+    "record_sign_in",
+    "record_sign_in_failure",
+    "register_member",
+    "remember_device",
+    "revoke_devices",
+    "send_activation_link",
+    "set_mobile",
+    "set_password",
+    "set_temporary_password",
+    "sign_out",
+    "unlock",
+]

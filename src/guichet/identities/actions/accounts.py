@@ -1,0 +1,126 @@
+"""Accounts: creation, activation, sign-in records, sessions, locks, disabling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from guichet.audit.record import record
+from guichet.identities.models import Account
+
+
+@transaction.atomic
+def create_account(organisation: Any, *, identifier: str, member: Any = None, email: str = "", mobile: str = "",
+                   state: str = Account.State.PENDING, actor: str = "member", ip: str | None = None) -> Account:
+    account = Account.objects.create(organisation=organisation, identifier=identifier, member=member,
+                                     email=email, mobile=mobile, state=state)
+    account.set_unusable_password()
+    account.save(update_fields=["password"])
+    record("account.created", organisation=organisation, account_id=account.id, actor=actor, ip=ip)
+    return account
+
+
+@transaction.atomic
+def activate(account: Account, *, now: datetime, actor: str = "member", ip: str | None = None,
+             email_verified: bool = False) -> None:
+    account.state = Account.State.ACTIVE
+    fields = ["state"]
+    if email_verified:
+        account.email_verified_at = now
+        fields.append("email_verified_at")
+    account.save(update_fields=fields)
+    record("account.activated", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip)
+
+
+def record_sign_in(account: Account, *, now: datetime, ip: str | None, method: str) -> None:
+    account.last_login = now
+    account.save(update_fields=["last_login"])
+    record("login.succeeded", organisation=account.organisation, account_id=account.id, ip=ip, method=method)
+
+
+def record_sign_in_failure(organisation: Any, *, account: Account | None, ip: str | None, reason: str,
+                           locked_until: datetime | None = None) -> None:
+    record("login.failed", organisation=organisation, account_id=account.id if account else None, ip=ip,
+           reason=reason, locked_until=locked_until.isoformat() if locked_until else None)
+
+
+def notify_locked(account: Account, *, until: datetime | None, language: str) -> None:
+    """The member learns of the lock by email (the sign-in page never says an account is locked)."""
+    from django.utils import formats, timezone
+
+    from guichet.channels import outbox
+
+    local = timezone.localtime(until) if until else None
+    outbox.send_email(account.organisation, to=account.email, template="account_locked",
+                      context={"until": formats.date_format(local, "DATETIME_FORMAT") if local else ""},
+                      language=language, account_id=account.pk)
+    record("account.locked", organisation=account.organisation, account_id=account.id, actor="system",
+           until=until.isoformat() if until else None)
+
+
+def sign_out(account: Account, *, ip: str | None, reason: str = "member") -> None:
+    record("logout", organisation=account.organisation, account_id=account.id, ip=ip, reason=reason)
+
+
+# Agent actions (back-office). Each takes the agent's reason and keeps it in the audit event. -------
+
+@transaction.atomic
+def end_sessions(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
+    """Every open session of the account ends at its next request (see Account._get_session_auth_hash)."""
+    from django.db.models import F
+
+    Account.objects.filter(pk=account.pk).update(session_version=F("session_version") + 1)
+    account.refresh_from_db(fields=["session_version"])
+    record("sessions.ended", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           reason=reason)
+
+
+@transaction.atomic
+def unlock(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
+    """Clears the sign-in lock and its failure counter: the member starts afresh."""
+    from guichet.security import lockout
+
+    lockout.unlock(account.organisation, lockout.identity_key("account", str(account.pk)))
+    record("account.unlocked", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           reason=reason)
+
+
+@transaction.atomic
+def disable(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
+    """No sign-in until enabled again; open sessions end at once (the backend refuses inactive accounts)."""
+    previous = account.state
+    account.state = Account.State.DISABLED
+    account.save(update_fields=["state"])
+    end_sessions(account, actor=actor, ip=ip, reason=reason)
+    record("account.disabled", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           reason=reason, previous_state=previous)
+
+
+@transaction.atomic
+def enable(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
+    """Back to the state the account had when it was disabled (kept in the audit event)."""
+    from guichet.audit.models import Event
+
+    disabled = Event.objects.filter(kind="account.disabled", account_id=account.id).order_by("-at", "-id").first()
+    previous = (disabled.data.get("previous_state") if disabled else None) or Account.State.ACTIVE
+    account.state = Account.State.PENDING if previous == Account.State.PENDING else Account.State.ACTIVE
+    account.save(update_fields=["state"])
+    record("account.enabled", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           reason=reason, state=account.state)
+
+
+# Recovery, first sign-in and password change -----------------------------------------------------
+
+# No 0/O, 1/l/I: temporary passwords are typed from letters and text messages, often by older members.
+
+
+def record_recovery(organisation: Any, *, account: Account | None, ip: str | None, event: str,
+                    **details: Any) -> None:
+    """A step of a recovery: asked, code sent, question answered, letter sent, password reset."""
+    record(f"recovery.{event}", organisation=organisation, account_id=account.id if account else None, ip=ip,
+           **details)
+
+
+# The purpose of activation links: the registration journey peeks and uses links of this purpose.

@@ -1,0 +1,99 @@
+"""Credentials: passwords (own and temporary), second factors, passkeys, remembered devices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from guichet.audit.record import record
+from guichet.identities.models import Account, Factor, Passkey
+from guichet.security import devices
+
+
+@transaction.atomic
+def set_password(account: Account, password: str, *, now: datetime, actor: str = "member", ip: str | None = None,
+                 temporary: bool = False, expires_at: datetime | None = None, reason: str = "") -> None:
+    """A new password: remembered devices are revoked, and Django's session hash check ends every
+    other session of the account at its next request."""
+    account.password = make_password(password)
+    account.must_change_password = temporary
+    account.password_expires_at = expires_at if temporary else None
+    account.password_changed_at = now
+    account.save(update_fields=["password", "must_change_password", "password_expires_at", "password_changed_at"])
+    revoked = devices.revoke_all(account, now)
+    record("password.temporary_set" if temporary else "password.changed", organisation=account.organisation,
+           account_id=account.id, actor=actor, ip=ip, devices_revoked=revoked, reason=reason)
+
+
+@transaction.atomic
+def enrol_factor(account: Account, kind: str, *, now: datetime, secret: str = "", ip: str | None = None) -> Factor:
+    factor, _ = Factor.objects.update_or_create(account=account, kind=kind,
+                                                defaults={"secret": secret, "created_at": now})
+    record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip, factor=kind)
+    return factor
+
+
+@transaction.atomic
+def enrol_passkey(account: Account, new: Any, *, now: datetime, ip: str | None = None) -> Passkey:
+    """Store a verified passkey (`identities.passkeys.NewPasskey`) and record passkeys as a factor."""
+    key = Passkey.objects.create(account=account, credential_id=new.credential_id, public_key=new.public_key,
+                                 sign_count=new.sign_count, transports=list(new.transports), created_at=now)
+    Factor.objects.update_or_create(account=account, kind=Factor.Kind.PASSKEY, defaults={"created_at": now})
+    record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip,
+           factor=Factor.Kind.PASSKEY.value, passkey=key.pk)
+    return key
+
+
+def remember_device(account: Account, *, days: int, label: str, now: datetime, ip: str | None) -> str:
+    token = devices.remember(account, days=days, label=label, now=now)
+    record("device.remembered", organisation=account.organisation, account_id=account.id, ip=ip, days=days)
+    return token
+
+
+@transaction.atomic
+def revoke_devices(account: Account, *, now: datetime, actor: str = "member", ip: str | None = None) -> int:
+    count = devices.revoke_all(account, now)
+    record("device.revoked", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           count=count)
+    return count
+
+
+_TEMPORARY_ALPHABETS = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789")
+
+
+def new_temporary_password(length: int) -> str:
+    """Random, with an upper-case letter, a lower-case letter and a digit, and no look-alike characters."""
+    import secrets
+
+    everything = "".join(_TEMPORARY_ALPHABETS)
+    chars = [secrets.choice(alphabet) for alphabet in _TEMPORARY_ALPHABETS]
+    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+def set_temporary_password(account: Account, *, now: datetime, actor: str = "member", ip: str | None = None,
+                           reason: str = "recovery") -> str:
+    """A new random temporary password (length and lifetime from the policy's recovery.temporary_password),
+    to change at next sign-in. Returns it so the caller can send it; it is never stored in clear."""
+    rule = account.organisation.policy.recovery.temporary_password
+    password = new_temporary_password(rule.length)
+    set_password(account, password, now=now, actor=actor, ip=ip, temporary=True, expires_at=now + rule.lifetime,
+                 reason=reason)
+    return password
+
+
+def notify_password_changed(account: Account, *, now: datetime, language: str) -> None:
+    """Tells the member by email, so a change they did not make does not go unnoticed."""
+    from django.utils import formats, timezone
+
+    from guichet.channels import outbox
+
+    if not account.email:
+        return
+    outbox.send_email(account.organisation, to=account.email, template="password_changed",
+                      context={"when": formats.date_format(timezone.localtime(now), "DATETIME_FORMAT")},
+                      language=language, account_id=account.pk)
