@@ -56,8 +56,7 @@ class ChangeTemporaryPassword(Step):
     name = "change_temporary_password"
 
     def applies(self, ctx: Context, run: Run) -> bool:
-        account = _account(run)
-        return account is not None and account.must_change_password
+        return bool(run.state.get("must_change_password"))   # recorded by the credentials step
 
     def screen(self, ctx: Context, run: Run) -> Screen:
         return Screen(title=_("Changing your password"), notices=(Notice.of("first_login.temporary", "warning"),),
@@ -101,8 +100,7 @@ class ConfirmContacts(Step):
     name = "confirm_contacts"
 
     def applies(self, ctx: Context, run: Run) -> bool:
-        account = _account(run)
-        return _rule(ctx) is not None and account is not None and account.contact_confirmed_at is None
+        return _rule(ctx) is not None and bool(run.state.get("contacts_unconfirmed"))
 
     def screen(self, ctx: Context, run: Run) -> Screen:
         account = _account(run)

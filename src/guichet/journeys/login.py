@@ -119,8 +119,12 @@ class Credentials(Step):
             return Stay((Notice.of("login.not_activated", "warning"),))
         if account.must_change_password and account.password_expires_at and ctx.now > account.password_expires_at:
             return Stay((Notice.of("login.temporary_password_expired", "warning"),))
+        # What the later steps need to know is decided here, from the account just read: no step
+        # reads the account again only to find out whether it applies.
         run.state.update(account=str(account.pk), enrol=_enrolment_due(ctx, account),
-                         second_factor=_second_factor_due(ctx, account), method="password")
+                         second_factor=_second_factor_due(ctx, account), method="password",
+                         must_change_password=account.must_change_password,
+                         contacts_unconfirmed=account.contact_confirmed_at is None)
         return Next()
 
 

@@ -20,6 +20,7 @@ BACKEND = "guichet.identities.backend.AccountBackend"
 def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None:
     """Opens the session (with a new session key) and returns a remembered-device token, if asked."""
     account = Account.objects.get(pk=outcome.account_id, organisation=ctx.organisation)
+    account.organisation = ctx.organisation   # already loaded: the audit record need not read it again
     auth.login(request, account, backend=BACKEND)   # cycles the session key: no session fixation
     request.session["organisation"] = ctx.organisation.slug
     request.session["signed_in_at"] = request.session["seen_at"] = ctx.now.timestamp()
