@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from http_login import IDENTIFIER, PASSWORD, ROOT, SETUP, SLUG, environment, guichet
+from http_login import ROOT, SETUP, SLUG, environment, guichet, signed_in
 from memory import started_server
 
 HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "https://guichet.example",
@@ -29,27 +29,7 @@ HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "h
 
 def signed_in_cookies(port: int, n: int) -> str:
     """The Cookie header of a member who just signed in (farm preset: password only)."""
-    cookies: dict[str, str] = {}
-    headers = HEADERS | {"X-Forwarded-For": f"10.1.{n // 256 % 256}.{n % 256}"}
-
-    def call(method: str, path: str, body: dict | None = None) -> dict:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request(method, path, json.dumps(body) if body else None,
-                           headers | {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-                                      "X-CSRFToken": cookies.get("guichet_csrf", "")})
-        response = connection.getresponse()
-        for key, value in response.getheaders():
-            if key.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-        return json.loads(response.read())
-
-    call("GET", "/api/csrf")
-    run = call("POST", f"/api/o/{SLUG}/journeys/login")["run"]
-    result = call("POST", f"/api/o/{SLUG}/journeys/login/{run}",
-                  {"action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}})
-    assert result.get("outcome") == "signed_in", result
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return signed_in(port, 100_000 + n)[1]   # other addresses than bench/http_login.py's own runs
 
 
 def session_request(port: int, cookie: str) -> float:

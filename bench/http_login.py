@@ -21,7 +21,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +61,12 @@ account.contact_confirmed_at = timezone.now(); account.save()
 
 
 def sign_in(port: int, n: int) -> float:
-    """One member's whole sign-in: CSRF token, start the journey, submit the password."""
+    """One member's whole sign-in (CSRF token, start the journey, submit the password): its duration."""
+    return signed_in(port, n)[0]
+
+
+def signed_in(port: int, n: int) -> tuple[float, str]:
+    """The duration of a member's sign-in, and the Cookie header of the session it opened."""
     address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"   # members come from many addresses
     headers = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": address,
                "Origin": "https://guichet.example", "Content-Type": "application/json"}
@@ -84,7 +91,28 @@ def sign_in(port: int, n: int) -> float:
                   {"action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}})
     assert result.get("outcome") == "signed_in", result
     connection.close()
-    return time.perf_counter() - began
+    return time.perf_counter() - began, "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+@contextmanager
+def started_server(env: dict[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`guichet serve` on a free port, until it listens; stopped afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def raw_rate(seconds: float, processes: int) -> float:
@@ -108,18 +136,7 @@ def main() -> None:
     env = environment(folder)
     for command in (("migrate", "-v", "0"), ("organisations", "apply"), ("shell", "-c", SETUP)):
         subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with started_server(env, args.workers) as (port, _server):
         sign_in(port, 0)   # warm up
         raw = raw_rate(args.seconds / 2, args.workers)
         print(f"gunicorn workers: {args.workers}; raw argon2id verifications/s on {args.workers} cores: {raw:.1f}")
@@ -146,9 +163,6 @@ def main() -> None:
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
             print(f"concurrency {level:3d}: {rate:7.1f} sign-ins/s ({rate / raw:4.0%} of raw), "
                   f"median {latencies[len(latencies) // 2] * 1000:6.1f} ms, p99 {p99 * 1000:7.1f} ms")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -12,39 +12,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from http_login import ROOT, SLUG, environment, guichet
+from http_login import ROOT, SLUG, environment, guichet, started_server
 
 HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "https://guichet.example",
            "Content-Type": "application/json"}
-
-
-@contextmanager
-def started_server(env: dict[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """`guichet serve` on a free port, until it listens; stopped afterwards."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield port, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def rss_mib(pid: int) -> float:
