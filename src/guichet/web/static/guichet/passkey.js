@@ -25,6 +25,15 @@
   function descriptors(list) {
     return (list || []).map(function (d) { return {type: d.type, id: toBytes(d.id), transports: d.transports}; });
   }
+  // The JSON the server verifies (WebAuthn's PublicKeyCredential JSON form), for both ceremonies.
+  function asJSON(credential, response) {
+    return {
+      id: credential.id, rawId: toText(credential.rawId), type: credential.type,
+      authenticatorAttachment: credential.authenticatorAttachment || undefined,
+      clientExtensionResults: credential.getClientExtensionResults(),
+      response: Object.assign({clientDataJSON: toText(credential.response.clientDataJSON)}, response)
+    };
+  }
   function create(options) {
     var publicKey = Object.assign({}, options, {
       challenge: toBytes(options.challenge),
@@ -33,15 +42,10 @@
     });
     return navigator.credentials.create({publicKey: publicKey}).then(function (credential) {
       var response = credential.response;
-      return {
-        id: credential.id, rawId: toText(credential.rawId), type: credential.type,
-        authenticatorAttachment: credential.authenticatorAttachment || undefined,
-        clientExtensionResults: credential.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toText(response.clientDataJSON), attestationObject: toText(response.attestationObject),
-          transports: response.getTransports ? response.getTransports() : []
-        }
-      };
+      return asJSON(credential, {
+        attestationObject: toText(response.attestationObject),
+        transports: response.getTransports ? response.getTransports() : []
+      });
     });
   }
   function get(options) {
@@ -50,16 +54,10 @@
     });
     return navigator.credentials.get({publicKey: publicKey}).then(function (credential) {
       var response = credential.response;
-      return {
-        id: credential.id, rawId: toText(credential.rawId), type: credential.type,
-        authenticatorAttachment: credential.authenticatorAttachment || undefined,
-        clientExtensionResults: credential.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toText(response.clientDataJSON), authenticatorData: toText(response.authenticatorData),
-          signature: toText(response.signature),
-          userHandle: response.userHandle ? toText(response.userHandle) : undefined
-        }
-      };
+      return asJSON(credential, {
+        authenticatorData: toText(response.authenticatorData), signature: toText(response.signature),
+        userHandle: response.userHandle ? toText(response.userHandle) : undefined
+      });
     });
   }
 
