@@ -6,6 +6,7 @@ which step comes next, what is valid and what happens is decided here and in the
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -57,6 +58,10 @@ class Context:
 
 class Step(ABC):
     name: ClassVar[str]
+    # The engine runs a step's submit and what follows in one transaction, all or nothing. A step doing
+    # slow work that needs no lock (a password hash) says so here and opens its own transactions around
+    # its writes, so that the database's write lock (SQLite's, for one) is not held while it computes.
+    own_transactions: ClassVar[bool] = False
 
     def applies(self, ctx: Context, run: Run) -> bool:
         return True
@@ -156,7 +161,6 @@ def show(journey: Journey, run: Run, ctx: Context) -> Screen:
     return screen
 
 
-@transaction.atomic
 def submit(journey: Journey, run: Run, ctx: Context, data: Mapping[str, str], action: str = "") -> Result:
     step = journey.step(run.step)
     screen = step.screen(ctx, run)
@@ -169,8 +173,13 @@ def submit(journey: Journey, run: Run, ctx: Context, data: Mapping[str, str], ac
         if errors:
             return Result(run, screen.with_errors((), errors, values))
         values = cleaned
-    transition = step.submit(ctx, run, values, chosen.name)
-    return _follow(journey, run, ctx, step, transition, values)
+    if step.own_transactions:
+        transition = step.submit(ctx, run, values, chosen.name)
+        with transaction.atomic():
+            return _follow(journey, run, ctx, step, transition, values)
+    with transaction.atomic():
+        transition = step.submit(ctx, run, values, chosen.name)
+        return _follow(journey, run, ctx, step, transition, values)
 
 
 def _follow(journey: Journey, run: Run, ctx: Context, step: Step, transition: Transition,
@@ -207,10 +216,12 @@ def _finish(run: Run, ctx: Context) -> None:
 
 
 def _enter(step: Step, ctx: Context, run: Run) -> None:
+    before = copy.deepcopy(run.state)
     notices = step.enter(ctx, run)
     if notices:
         _flash(run, notices)
-    run.save(update_fields=["state"])
+    if run.state != before:   # most steps have nothing to do on arrival: no write
+        run.save(update_fields=["state"])
 
 
 def _flash(run: Run, notices: tuple[Notice, ...]) -> None:

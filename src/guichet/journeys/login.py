@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from guichet.identities import actions, lookup, passkeys, totp
@@ -70,6 +71,7 @@ def _enrolment_due(ctx: Context, account: Account) -> bool:
 
 class Credentials(Step):
     name = "credentials"
+    own_transactions = True   # the password hash must not hold SQLite's write lock: see submit
 
     def screen(self, ctx: Context, run: Run) -> Screen:
         policy, slug = ctx.policy, ctx.organisation.slug
@@ -109,11 +111,12 @@ class Credentials(Step):
         account = lookup.find(ctx.organisation, kind, data["identifier"])
         key = lockout.identity_key("account", str(account.pk)) if account else \
             lockout.identity_key("identifier", lookup.normalise_identifier(kind, data["identifier"]))
-        locked = lockout.status(ctx.organisation, key).locked(ctx.now)
+        throttle = lockout.status(ctx.organisation, key)
         right = lookup.password_matches(account, data["password"])   # always one hash, locked or not
-        if locked or not right:
-            return _fail(ctx, account, key, "locked" if locked else "credentials")
-        lockout.record_success(ctx.organisation, key)
+        with transaction.atomic():   # own_transactions: the hash above held no lock
+            if throttle.locked(ctx.now) or not right:
+                return _fail(ctx, account, key, "locked" if throttle.locked(ctx.now) else "credentials")
+            lockout.record_success(ctx.organisation, key, throttle)
         assert account is not None
         if account.state != Account.State.ACTIVE:
             return Stay((Notice.of("login.not_activated", "warning"),))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.db import models
 
 from guichet.policy.model import Organisation as Policy
 
-
-@lru_cache(maxsize=64)
-def _parsed(fingerprint: str, document: str) -> Policy:
-    return Policy.model_validate_json(document)
+# Parsed policies by fingerprint (the digest of the document): a request reads the organisation without
+# its document (see resolve.by_slug) and parses it only the first time a node meets that version.
+_POLICIES: dict[str, Policy] = {}
 
 
 class Organisation(models.Model):
@@ -28,9 +25,12 @@ class Organisation(models.Model):
 
     @property
     def policy(self) -> Policy:
-        import json
-
-        return _parsed(self.fingerprint, json.dumps(self.document))
+        parsed = _POLICIES.get(self.fingerprint)
+        if parsed is None:
+            if len(_POLICIES) >= 256:   # versions applied over a long life: start afresh, never grow
+                _POLICIES.clear()
+            parsed = _POLICIES[self.fingerprint] = Policy.model_validate(self.document)
+        return parsed
 
     def name(self, language: str) -> str:
         return self.policy.name.get(language)

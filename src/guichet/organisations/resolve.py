@@ -9,7 +9,8 @@ from guichet.organisations.models import Organisation
 
 def by_slug(slug: str) -> Organisation:
     try:
-        return Organisation.objects.get(slug=slug)
+        # Without its document: the policy is parsed once per version and node (Organisation.policy).
+        return Organisation.objects.defer("document").get(slug=slug)
     except Organisation.DoesNotExist:
         raise Http404("unknown organisation") from None
 

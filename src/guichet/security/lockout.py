@@ -29,6 +29,7 @@ def identity_key(kind: str, value: str) -> str:
 class Status:
     locked_until: datetime | None = None
     just_locked: bool = False
+    recorded: bool = True   # False: no failure was on record when the status was read
 
     def locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
@@ -36,7 +37,7 @@ class Status:
 
 def status(organisation: Any, key: str) -> Status:
     row = LoginThrottle.objects.filter(organisation=organisation, key_hash=key).only("locked_until").first()
-    return Status(row.locked_until if row else None)
+    return Status(row.locked_until if row else None, recorded=row is not None)
 
 
 def _row_for_update(organisation: Any, key: str) -> LoginThrottle:
@@ -75,8 +76,10 @@ def record_failure(organisation: Any, key: str, rule: Lockout, now: datetime) ->
     return Status(row.locked_until, just_locked=lock)
 
 
-def record_success(organisation: Any, key: str) -> None:
-    LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()
+def record_success(organisation: Any, key: str, status: Status | None = None) -> None:
+    """Clears the failures; with the status read before the password check, only if there were any."""
+    if status is None or status.recorded:
+        LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()
 
 
 def unlock(organisation: Any, key: str) -> None:
