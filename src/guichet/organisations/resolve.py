@@ -17,7 +17,7 @@ def by_slug(slug: str) -> Organisation:
 
 def by_host(host: str) -> Organisation | None:
     host = host.split(":")[0].lower()
-    for organisation in Organisation.objects.all():
+    for organisation in Organisation.objects.defer("document"):
         if host in organisation.policy.hosts:
             return organisation
     return None

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 
-from guichet.journeys.paths import journey_path
+from guichet.journeys.paths import journey_path, page_path
 from guichet.organisations.models import Organisation
-from guichet.organisations.resolve import by_slug
+from guichet.organisations.resolve import by_host, by_slug
 
 
 def organisation_context(organisation: Organisation) -> dict[str, Any]:
@@ -25,6 +25,11 @@ def organisation_context(organisation: Organisation) -> dict[str, Any]:
 
 
 def index(request: HttpRequest) -> HttpResponse:
+    """The list of organisations; on a host that a policy names (`hosts`), that organisation's home:
+    a member who types espace.caisse.example lands on their own space, and sees no other organisation."""
+    organisation = by_host(request.get_host())
+    if organisation is not None:
+        return redirect(page_path(organisation.slug))
     language = get_language() or "fr"
     organisations = [(o, o.policy.name.get(language)) for o in Organisation.objects.all()]
     return render(request, "guichet/index.html", {"organisations": organisations})
