@@ -73,7 +73,7 @@ def _resend_activation(agent: Agent, account: Account, *, reason: str, now: date
     base = settings.BASE_URL + journey_path(account.organisation.slug, "registration")
     actions.send_activation_link(
         account, link_url=lambda token: f"{base}?lien={token}", now=now, actor=agent.actor, ip=ip,
-        language=settings.LANGUAGE_CODE, reason=reason,
+        language=account.language or settings.LANGUAGE_CODE, reason=reason,
         explanation=_("To activate your online account, open the link below."),
         title=_("Activate your online account"))
     return {"channel": "email"}
@@ -102,8 +102,8 @@ def _reset_password(agent: Agent, account: Account, *, reason: str, now: datetim
         raise Refused("backoffice.no_destination", "channel")
     password = actions.set_temporary_password(account, now=now, actor=agent.actor, ip=ip, reason=reason)
     context = {"password": password, "days": account.organisation.policy.recovery.temporary_password.lifetime.days}
-    common = {"template": "temporary_password", "context": context, "language": settings.LANGUAGE_CODE,
-              "account_id": account.pk}
+    common = {"template": "temporary_password", "context": context,
+              "language": account.language or settings.LANGUAGE_CODE, "account_id": account.pk}
     try:
         if channel == "email":
             outbox.send_email(account.organisation, to=account.email, **common)

@@ -137,3 +137,16 @@ def test_reset_needs_a_channel_that_reaches_the_member(make_agent, agent_client,
         assert response.status_code == 400 and f'data-code="{code}"' in response.content.decode()
     assert Account.objects.get(pk=account.pk).check_password(PASSWORD)
     assert not Message.objects.filter(template="temporary_password").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_what_an_agent_sends_speaks_the_language_the_member_last_used(
+        make_agent, agent_client, make_account, pension, smtp_sink, language: str) -> None:  # type: ignore[no-untyped-def]
+    account = make_account(pension)
+    assert sign_in_fully(Client(HTTP_ACCEPT_LANGUAGE=language), pension.slug, account, smtp_sink) == "signed_in"
+    agent_client(make_agent(pension)).post(f"/agents/comptes/{account.pk}/reset_password/",
+                                           {"reason": REASON, "channel": "email"})
+    sent = Message.objects.filter(account_id=account.pk, template="temporary_password").get()
+    assert sent.language == language
+    expected = {"en": "temporary password", "fr": "mot de passe provisoire"}[language]
+    assert expected in (sent.subject + sent.body).lower()

@@ -36,6 +36,8 @@ class Account(AbstractBaseUser):
     password_expires_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     contact_confirmed_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True,
+                                help_text="The language the member last used: what agents send them speaks it")
     policy_version_accepted = models.CharField(max_length=64, blank=True)
     policy_accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -57,7 +57,7 @@ def finish(ctx: Context, run: Run) -> Done:
                                           recovery_url=ctx.url(journey_path(slug, "recovery")))
         return Done(confirmation(ctx))
     account = actions.register_member(ctx.organisation, member, identifier=identifier, email=email, now=ctx.now,
-                                      password_hash=password_hash, ip=ctx.ip)
+                                      password_hash=password_hash, ip=ctx.ip, language=ctx.language)
     if run.state.get("policy_version"):
         actions.accept_usage_policy(account, version=run.state["policy_version"], ip=ctx.ip,
                                     now=datetime.fromisoformat(run.state["policy_accepted_at"]))

@@ -25,7 +25,7 @@ def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None
     request.session["organisation"] = ctx.organisation.slug
     request.session["signed_in_at"] = request.session["seen_at"] = ctx.now.timestamp()
     request.session["method"] = outcome.method
-    actions.record_sign_in(account, now=ctx.now, ip=ctx.ip, method=outcome.method)
+    actions.record_sign_in(account, now=ctx.now, ip=ctx.ip, method=outcome.method, language=ctx.language)
     if outcome.remember_device_days:
         return actions.remember_device(account, days=outcome.remember_device_days, label=ctx.user_agent,
                                        now=ctx.now, ip=ctx.ip)

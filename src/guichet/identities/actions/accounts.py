@@ -13,9 +13,10 @@ from guichet.identities.models import Account
 
 @transaction.atomic
 def create_account(organisation: Any, *, identifier: str, member: Any = None, email: str = "", mobile: str = "",
-                   state: str = Account.State.PENDING, actor: str = "member", ip: str | None = None) -> Account:
+                   state: str = Account.State.PENDING, actor: str = "member", ip: str | None = None,
+                   language: str = "") -> Account:
     account = Account.objects.create(organisation=organisation, identifier=identifier, member=member,
-                                     email=email, mobile=mobile, state=state)
+                                     email=email, mobile=mobile, state=state, language=language)
     account.set_unusable_password()
     account.save(update_fields=["password"])
     record("account.created", organisation=organisation, account_id=account.id, actor=actor, ip=ip)
@@ -34,9 +35,14 @@ def activate(account: Account, *, now: datetime, actor: str = "member", ip: str 
     record("account.activated", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip)
 
 
-def record_sign_in(account: Account, *, now: datetime, ip: str | None, method: str) -> None:
+def record_sign_in(account: Account, *, now: datetime, ip: str | None, method: str, language: str = "") -> None:
+    """The sign-in, audited; with the language of the pages the member used, kept for what agents send."""
     account.last_login = now
-    account.save(update_fields=["last_login"])
+    fields = ["last_login"]
+    if language and language != account.language:
+        account.language = language
+        fields.append("language")
+    account.save(update_fields=fields)
     record("login.succeeded", organisation=account.organisation, account_id=account.id, ip=ip, method=method)
 
 

@@ -47,7 +47,7 @@ def record_registration_failure(organisation: Any, *, ip: str | None, reason: st
 
 @transaction.atomic
 def register_member(organisation: Any, member: Any, *, identifier: str, email: str, now: datetime,
-                    password_hash: str = "", ip: str | None = None) -> Account:
+                    password_hash: str = "", ip: str | None = None, language: str = "") -> Account:
     """The member's pending account: created, or updated when an earlier registration was never finished
     (an expired link), so registering again never makes a second account.
 
@@ -62,10 +62,11 @@ def register_member(organisation: Any, member: Any, *, identifier: str, email: s
         raise ValueError("this member already has an account; registering again must not change it")
     again = account is not None
     if account is None:
-        account = create_account(organisation, identifier=identifier, member=member, email=email, ip=ip)
+        account = create_account(organisation, identifier=identifier, member=member, email=email, ip=ip,
+                                 language=language)
     else:
-        account.identifier, account.email = identifier, email
-        account.save(update_fields=["identifier", "email"])
+        account.identifier, account.email, account.language = identifier, email, language or account.language
+        account.save(update_fields=["identifier", "email", "language"])
     if password_hash:
         account.password, account.password_changed_at = password_hash, now
         account.save(update_fields=["password", "password_changed_at"])
@@ -133,14 +134,14 @@ def provision_account(organisation: Any, member: Any, *, now: datetime, actor: s
             raise outbox.RecipientError(f"member {member.member_number} has no postal address")
         name = " ".join(part for part in (member.first_name, member.last_name) if part)
         outbox.send_letter(organisation, address=[name, *member.address.splitlines()],
-                           template="temporary_password_letter", context=context, language="fr",
+                           template="temporary_password_letter", context=context, language=settings.LANGUAGE_CODE,
                            account_id=account.pk)
     elif channel == "email":
         outbox.send_email(organisation, to=member.email, template="temporary_password", context=context,
-                          language="fr", account_id=account.pk)
+                          language=settings.LANGUAGE_CODE, account_id=account.pk)
     else:
         outbox.send_sms(organisation, to=member.mobile, template="temporary_password", context=context,
-                        language="fr", account_id=account.pk)
+                        language=settings.LANGUAGE_CODE, account_id=account.pk)
     record("account.provisioned", organisation=organisation, account_id=account.id, actor=actor, ip=ip,
            channel=channel)
     return account
