@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 OWN = "Tracteur-Rouge-1987!"
 
 
-def with_temporary_password(make_account, farm) -> tuple[Account, str]:  # type: ignore[no-untyped-def]
+def with_temporary_password(make_account, farm) -> tuple[Account, str]:
     account = make_account(farm, factors=(), contacts_confirmed=False)
     password = actions.set_temporary_password(account, now=timezone.now(), actor="test")
     account.refresh_from_db()

@@ -17,7 +17,7 @@ from guichet.security import devices
 pytestmark = pytest.mark.django_db
 
 
-def code_from(sink, address: str, length: int = 6) -> str:  # type: ignore[no-untyped-def]
+def code_from(sink, address: str, length: int = 6) -> str:
     from guichet.channels.testing import deliver_all
 
     deliver_all()
@@ -27,7 +27,7 @@ def code_from(sink, address: str, length: int = 6) -> str:  # type: ignore[no-un
     return match[1]
 
 
-def sign_in_password(driver, identifier: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in_password(driver, identifier: str, password: str = PASSWORD):
     page = driver.open("login")
     assert page.step == "credentials" and {"identifier", "password"} <= set(page.fields)
     return driver.submit({"identifier": identifier, "password": password}, "sign_in")

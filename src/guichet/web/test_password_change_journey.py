@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 NEW = "Moissonneuse-Bleue-2024"
 
 
-def farm_account(make_account, farm) -> Account:  # type: ignore[no-untyped-def]
+def farm_account(make_account, farm) -> Account:
     account = make_account(farm, factors=())
     Account.objects.filter(pk=account.pk).update(contact_confirmed_at=timezone.now())
     return account
