@@ -57,7 +57,8 @@ class Member:
     """A browser-like client: keeps its cookies (Secure ones too, as behind TLS) and the CSRF token."""
 
     def __init__(self, port: int):
-        self.port, self.cookies = port, {}
+        self.port = port
+        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: dict | None = None, port: int | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)

@@ -78,6 +78,7 @@ def test_abandon_ends_the_run_without_signing_in(drive, farm, make_account) -> N
 
 def test_an_expired_temporary_password_is_refused(drive, farm, make_account) -> None:
     account, temporary = with_temporary_password(make_account, farm)
+    assert account.password_expires_at is not None and account.password_changed_at is not None
     assert account.password_expires_at - account.password_changed_at == timedelta(days=30)
     Account.objects.filter(pk=account.pk).update(password_expires_at=timezone.now() - timedelta(seconds=1))
     page = sign_in(drive(farm.slug), account.identifier, temporary)

@@ -112,7 +112,9 @@ def test_pension_fund_proof_of_work_answers_the_robot_check(drive, pension, make
     driver = drive(pension.slug)
     driver.open("recovery")
     challenge = altcha.Challenge.from_dict(driver.client.get(f"/api/o/{pension.slug}/captcha").json())
-    payload = altcha.Payload(challenge, altcha.solve_challenge(challenge, timeout=30)).to_base64()
+    solution = altcha.solve_challenge(challenge, timeout=30)
+    assert solution is not None, "solved within the timeout"
+    payload = altcha.Payload(challenge, solution).to_base64()
     page = driver.submit({"email": account.email, "captcha": payload}, "continue")
     assert page.outcome == "done" and Message.objects.count() == 1
     driver.open("recovery")
