@@ -100,7 +100,7 @@ def no_js_page(browser: Browser) -> Iterator[Page]:
     axe-core is a script, so it cannot run here (page.evaluate would wait forever): check the same
     screen's accessibility with `page` instead."""
     for page in _new_page(browser, java_script_enabled=False):
-        page._guichet_no_js = True  # type: ignore[attr-defined]  # a mark read back by assert_accessible
+        page._guichet_no_js = True  # type: ignore[attr-defined]  # a mark read back by accessibility_violations
         yield page
 
 
