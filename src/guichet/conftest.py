@@ -40,7 +40,7 @@ PASSWORD = "Correct-Horse-42!"
 
 
 @pytest.fixture
-def make_account(db: None):  # type: ignore[no-untyped-def]
+def make_account(db: None):
     """An active member account with its registry record, in any organisation, signed-in identifier per policy."""
     from django.utils import timezone
 
@@ -53,7 +53,7 @@ def make_account(db: None):  # type: ignore[no-untyped-def]
 
     def make(organisation: Organisation, *, email: str = "", password: str = PASSWORD, mobile: str = "",
              factors: tuple[str, ...] = ("email",), state: str = "active", contacts_confirmed: bool = True,
-             **record: object):  # type: ignore[no-untyped-def]
+             **record: object):
         n = next(counter)
         policy = organisation.policy
         if policy.member_number.kind == "finess":

@@ -53,7 +53,7 @@ def make_agent(db: None) -> Callable[..., Enrolled]:
     return make
 
 
-def sign_in(client: Client, enrolled: Enrolled, *, password: str = AGENT_PASSWORD, code: str | None = None):  # type: ignore[no-untyped-def]
+def sign_in(client: Client, enrolled: Enrolled, *, password: str = AGENT_PASSWORD, code: str | None = None):
     return client.post("/agents/connexion/", {"email": enrolled.agent.email, "password": password,
                                               "code": enrolled.code() if code is None else code})
 

@@ -7,7 +7,9 @@ identities.actions straight into the outbox, in the same transaction.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -94,6 +96,15 @@ def destinations(account: Account) -> dict[str, bool]:
             "letter": bool(postal_address(account))}
 
 
+class _Sending(TypedDict):
+    """What the three outbox.send_* functions share."""
+
+    template: str
+    context: dict[str, Any]
+    language: str
+    account_id: uuid.UUID
+
+
 def _reset_password(agent: Agent, account: Account, *, reason: str, now: datetime, ip: str | None,
                     channel: str) -> dict[str, str]:
     if channel not in CHANNELS:
@@ -102,8 +113,8 @@ def _reset_password(agent: Agent, account: Account, *, reason: str, now: datetim
         raise Refused("backoffice.no_destination", "channel")
     password = actions.set_temporary_password(account, now=now, actor=agent.actor, ip=ip, reason=reason)
     context = {"password": password, "days": account.organisation.policy.recovery.temporary_password.lifetime.days}
-    common = {"template": "temporary_password", "context": context,
-              "language": account.language or settings.LANGUAGE_CODE, "account_id": account.pk}
+    common: _Sending = {"template": "temporary_password", "context": context,
+                        "language": account.language or settings.LANGUAGE_CODE, "account_id": account.pk}
     try:
         if channel == "email":
             outbox.send_email(account.organisation, to=account.email, **common)

@@ -80,7 +80,7 @@ def agent_required(view: View) -> View:
         agent = current(request)
         if agent is None:
             return redirect(reverse("backoffice:login") + "?suite=" + request.path)
-        request.agent = agent  # type: ignore[attr-defined]
+        request.agent = agent  # type: ignore[attr-defined]  # read back by the views
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -20,7 +20,7 @@ from guichet.backoffice.models import Agent, AgentThrottle
 pytestmark = pytest.mark.django_db
 
 
-def notice_codes(response) -> set[str]:  # type: ignore[no-untyped-def]
+def notice_codes(response) -> set[str]:
     return set(re.findall(r'data-code="([^"]+)"', response.content.decode()))
 
 

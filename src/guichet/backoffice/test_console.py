@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 REASON = "Appel du membre le 12/03, identité vérifiée (date de naissance et adresse)."
 
 
-def codes(response) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(response) -> set[str]:
     return set(re.findall(r'data-code="([^"]+)"', response.content.decode()))
 
 

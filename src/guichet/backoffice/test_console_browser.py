@@ -23,10 +23,10 @@ def assert_accessible(request: pytest.FixtureRequest) -> Callable[[Page], None]:
     (import-linter), and the plugin is already loaded for every test by the root conftest.py."""
     plugin = request.config.pluginmanager.get_plugin("guichet.web.testing")
     assert plugin is not None, "the root conftest.py loads guichet.web.testing"
-    return plugin.assert_accessible  # type: ignore[no-any-return]
+    return plugin.assert_accessible
 
 
-def sign_in(page: Page, live_url: str, enrolled, assert_accessible) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Page, live_url: str, enrolled, assert_accessible) -> None:
     page.goto(f"{live_url}/agents/connexion/")
     assert_accessible(page)
     page.get_by_label("Adresse e-mail professionnelle").fill(enrolled.agent.email)

@@ -28,7 +28,7 @@ class MemberBrowser:
         self.client, self.path, self.html = client or Client(), f"/o/{slug}/connexion/", ""
         self._read(self.client.get(self.path))
 
-    def _read(self, response) -> str:  # type: ignore[no-untyped-def]
+    def _read(self, response) -> str:
         while response.status_code in (302, 303) and response["Location"].rstrip("/").endswith(self.path.rstrip("/")):
             response = self.client.get(self.path)
         if response.status_code in (302, 303):
@@ -51,7 +51,7 @@ class MemberBrowser:
         return self._read(self.client.post(self.path, {**values, "run": run, "action": action}))
 
 
-def sign_in_fully(client: Client, slug: str, account: Account, smtp_sink, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
+def sign_in_fully(client: Client, slug: str, account: Account, smtp_sink, password: str = PASSWORD) -> str:
     member = MemberBrowser(slug, client)
     assert member.submit({"identifier": account.email, "password": password}, "sign_in") == "second_factor"
     body = smtp_sink.last_to(account.email).body
@@ -141,7 +141,7 @@ def test_reset_needs_a_channel_that_reaches_the_member(make_agent, agent_client,
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_what_an_agent_sends_speaks_the_language_the_member_last_used(
-        make_agent, agent_client, make_account, pension, smtp_sink, language: str) -> None:  # type: ignore[no-untyped-def]
+        make_agent, agent_client, make_account, pension, smtp_sink, language: str) -> None:
     account = make_account(pension)
     assert sign_in_fully(Client(HTTP_ACCEPT_LANGUAGE=language), pension.slug, account, smtp_sink) == "signed_in"
     agent_client(make_agent(pension)).post(f"/agents/comptes/{account.pk}/reset_password/",

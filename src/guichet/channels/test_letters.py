@@ -28,6 +28,11 @@ def send_password_letter(organisation: Organisation, language: str = "fr") -> Me
                               context={"password": "Pré-7xk-Lm2", "days": 30})
 
 
+def attachment(message: Message) -> bytes:
+    assert message.attachment is not None, "a letter always has its PDF"
+    return bytes(message.attachment)
+
+
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
@@ -35,7 +40,7 @@ def pdf_text(content: bytes) -> str:
 def test_letter_pdf_holds_the_address_date_subject_text_and_contacts(farm: Organisation) -> None:
     message = send_password_letter(farm)
     assert message.channel == "postal" and message.recipient == "\n".join(ADDRESS)
-    text = pdf_text(bytes(message.attachment))
+    text = pdf_text(attachment(message))
     for line in ADDRESS:
         assert line in text
     assert "Caisse agricole Exemple" in text
@@ -82,7 +87,7 @@ def test_a_long_body_flows_onto_a_second_page(health: Organisation) -> None:
     text = "\n\n".join(f"Paragraphe {n} : " + "des mots accentués, à lire. " * 12 for n in range(25))
     message = outbox.send_letter(health, address=ADDRESS, template="notice", language="fr",
                                  context={"title": "Information", "text": text})
-    reader = PdfReader(io.BytesIO(bytes(message.attachment)))
+    reader = PdfReader(io.BytesIO(attachment(message)))
     assert len(reader.pages) >= 2
     assert "Paragraphe 24" in reader.pages[-1].extract_text()
 
@@ -91,7 +96,7 @@ def test_spool_receives_the_pdf_and_its_description(farm: Organisation, postal_s
     message = send_password_letter(farm)
     letter = postal_spool.last()
     assert letter.pdf.name == f"{message.id}.pdf"
-    assert letter.pdf.read_bytes() == bytes(message.attachment)
+    assert letter.pdf.read_bytes() == attachment(message)
     assert letter.description == {
         "id": str(message.id), "organisation": "caisse-agricole-exemple",
         "organisation_name": "Caisse agricole Exemple", "address": ADDRESS, "template": "temporary_password",

@@ -17,6 +17,7 @@ import hmac
 import random
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -82,6 +83,13 @@ def _is_right(question: Question, typed: str, truth: str) -> bool | None:
     return bool(key) and hmac.compare_digest(key.encode(), name_key(truth).encode())
 
 
+class _Asked(TypedDict):
+    """One question chosen for this run, as kept in run.state["questions"]."""
+
+    fact: str
+    choices: list[str]
+
+
 class Questions(Step):
     name = "questions"
 
@@ -92,12 +100,12 @@ class Questions(Step):
     def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
         member = member_of(ctx, run)
         run.state["questions"] = [
-            {"fact": q.fact, "choices": _choices(ctx, member, q) if q.answer == "select" else []}
+            _Asked(fact=q.fact, choices=_choices(ctx, member, q) if q.answer == "select" else [])
             for q in askable(ctx, member)]
         run.state.update(answered=0, wrong_answers=0)
         return ()
 
-    def _question(self, ctx: Context, run: Run) -> tuple[Question, dict[str, object], int]:
+    def _question(self, ctx: Context, run: Run) -> tuple[Question, _Asked, int]:
         index = run.state["answered"]
         asked = run.state["questions"][index]
         question = next(q for q in ctx.policy.registration.questions if q.fact == asked["fact"])
@@ -108,7 +116,7 @@ class Questions(Step):
         label = f"[{index + 1} / {len(run.state['questions'])}] {question.label.get(ctx.language)}"
         name = f"answer_{index + 1}"
         if question.answer == "select":
-            choices = tuple((c, c) for c in asked["choices"])  # type: ignore[attr-defined]
+            choices = tuple((c, c) for c in asked["choices"])
             field = Field(name, "choice", label, choices=choices, open_choice=True, max_length=200,
                           hint=_("Choose the answer in the list, or type it."), autocomplete="off")
         elif question.answer == "amount":

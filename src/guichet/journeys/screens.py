@@ -144,9 +144,6 @@ class Stay:
     restart: bool = False   # the run is over; the member must start the journey again
 
 
-Transition = Goto | Stay | SignedIn | Done | Redirect
-
-
 @dataclass(frozen=True)
 class Next:
     """Go to the next step of the journey that applies; after the last one, the journey finishes."""
@@ -154,4 +151,4 @@ class Next:
     notices: tuple[Notice, ...] = ()
 
 
-Transition = Goto | Next | Stay | SignedIn | Done | Redirect  # noqa: F811 (Next completes the union)
+Transition = Goto | Next | Stay | SignedIn | Done | Redirect

@@ -89,6 +89,7 @@ def test_a_member_signs_in_to_an_application(live_base: str, farm: Organisation,
     assert claims["sub"] == str(farm_member.pk)
     userinfo = app.session.get(app.metadata["userinfo_endpoint"]).json()
     record = farm_member.member
+    assert record is not None
     assert userinfo == {"sub": str(farm_member.pk), "given_name": record.first_name,
                         "family_name": record.last_name, "birthdate": "1956-03-14", "email": record.email,
                         "email_verified": False, "member_number": record.member_number}

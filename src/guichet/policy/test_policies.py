@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from guichet.policy.loader import PRESET_DIR, PolicyError, json_schema, load_file, load_folder, merge, parse
+from guichet.policy.model import Organisation
 
 # The bundled files (the same constants as src/guichet/conftest.py, which this layer may not import).
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policies" / "organisations"
@@ -19,7 +20,7 @@ PENSION, FARM, HEALTH = "caisse-retraite-exemple", "caisse-agricole-exemple", "m
 SCHEMA_FILE = POLICY_DIR.parent / "schema" / "organisation.schema.json"
 
 
-def bundled() -> dict[str, object]:
+def bundled() -> dict[str, Organisation]:
     return {p.slug: p for p in load_folder(POLICY_DIR)}
 
 

@@ -68,7 +68,7 @@ def created(log: Path) -> int:
     return sum(line.startswith("created") for line in log.read_text().splitlines())
 
 
-def wait_for(condition, what: str, log: Path, loop: subprocess.Popen[bytes],  # type: ignore[no-untyped-def]
+def wait_for(condition, what: str, log: Path, loop: subprocess.Popen[bytes],
              seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

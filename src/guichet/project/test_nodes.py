@@ -57,9 +57,10 @@ class Member:
     """A browser-like client: keeps its cookies (Secure ones too, as behind TLS) and the CSRF token."""
 
     def __init__(self, port: int):
-        self.port, self.cookies = port, {}
+        self.port = port
+        self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: dict | None = None, port: int | None = None):  # type: ignore[no-untyped-def]
+    def request(self, method: str, path: str, body: dict | None = None, port: int | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
         headers = {"Host": HOST, "Origin": f"https://{HOST}", "Referer": f"https://{HOST}/",
                    "Content-Type": "application/json",
@@ -88,7 +89,7 @@ class Member:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, smtp_sink) -> Iterator[tuple[RoundRobin, dict[str, str]]]:  # type: ignore[no-untyped-def]
+def cluster(tmp_path: Path, smtp_sink) -> Iterator[tuple[RoundRobin, dict[str, str]]]:
     environment = production_environment(tmp_path) | {
         "BASE_URL": f"https://{HOST}", "DATABASE_URL": _database(tmp_path), "EMAIL_URL": settings.EMAIL_URL,
         "TRUSTED_PROXY_COUNT": "1",
@@ -111,7 +112,7 @@ def cluster(tmp_path: Path, smtp_sink) -> Iterator[tuple[RoundRobin, dict[str, s
 
 
 @pytest.mark.django_db
-def test_lockout_codes_sessions_and_rate_limits_hold_across_nodes(cluster, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_codes_sessions_and_rate_limits_hold_across_nodes(cluster, smtp_sink) -> None:
     balancer, environment = cluster
     member = Member(balancer.port)
 

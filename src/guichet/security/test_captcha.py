@@ -27,7 +27,8 @@ def solve(challenge: dict[str, object]) -> str:
 
 def test_a_solved_challenge_is_accepted_once() -> None:
     challenge = captcha.new_challenge(difficulty=20)
-    assert challenge["parameters"]["algorithm"] == "PBKDF2/SHA-256"  # type: ignore[index]
+    parameters = challenge["parameters"]
+    assert isinstance(parameters, dict) and parameters["algorithm"] == "PBKDF2/SHA-256"
     payload = solve(challenge)
     assert captcha.verify(payload)
     assert not captcha.verify(payload), "a replayed solution must be refused"

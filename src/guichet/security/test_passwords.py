@@ -147,7 +147,7 @@ def test_evaluate_never_raises_and_acceptable_means_every_check_passes(
     user_inputs: list[str],
 ) -> None:
     rules = PasswordRules(min_length=min_length, max_length=min_length + extra, min_classes=min_classes,
-                          min_strength=min_strength, refuse_common=refuse_common)  # type: ignore[arg-type]
+                          min_strength=min_strength, refuse_common=refuse_common)
     evaluation = evaluate(password, rules, user_inputs=user_inputs)
     assert evaluation.strength in {"weak", "medium", "strong"}
     assert evaluation.acceptable == all(passed for _code, passed in evaluation.checks)

@@ -16,7 +16,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         nonce = secrets.token_urlsafe(16)
-        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        request.csp_nonce = nonce  # type: ignore[attr-defined]  # read back by csp_nonce below
         response = self.get_response(request)
         # No form-action: after signing in, a form post may be redirected on to an application's
         # redirect URI (OpenID Connect), which form-action would block in some browsers.

@@ -52,11 +52,11 @@ def set_device_cookie(response: HttpResponse, organisation_slug: str, token: str
 def signed_in_account(request: HttpRequest, organisation_slug: str) -> Account | None:
     """The member signed in to this organisation, if any (a session never crosses organisations)."""
     if request.user.is_authenticated and request.session.get("organisation") == organisation_slug:
-        return request.user  # type: ignore[return-value]
+        return request.user
     return None
 
 
 def sign_out(request: HttpRequest, ip: str, reason: str = "member") -> None:
     if request.user.is_authenticated:
-        actions.sign_out(request.user, ip=ip, reason=reason)  # type: ignore[arg-type]
+        actions.sign_out(request.user, ip=ip, reason=reason)
     auth.logout(request)   # flushes the session and its key

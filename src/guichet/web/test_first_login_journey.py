@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 OWN = "Tracteur-Rouge-1987!"
 
 
-def with_temporary_password(make_account, farm) -> tuple[Account, str]:  # type: ignore[no-untyped-def]
+def with_temporary_password(make_account, farm) -> tuple[Account, str]:
     account = make_account(farm, factors=(), contacts_confirmed=False)
     password = actions.set_temporary_password(account, now=timezone.now(), actor="test")
     account.refresh_from_db()
@@ -78,6 +78,7 @@ def test_abandon_ends_the_run_without_signing_in(drive, farm, make_account) -> N
 
 def test_an_expired_temporary_password_is_refused(drive, farm, make_account) -> None:
     account, temporary = with_temporary_password(make_account, farm)
+    assert account.password_expires_at is not None and account.password_changed_at is not None
     assert account.password_expires_at - account.password_changed_at == timedelta(days=30)
     Account.objects.filter(pk=account.pk).update(password_expires_at=timezone.now() - timedelta(seconds=1))
     page = sign_in(drive(farm.slug), account.identifier, temporary)

@@ -17,7 +17,7 @@ from guichet.security import devices
 pytestmark = pytest.mark.django_db
 
 
-def code_from(sink, address: str, length: int = 6) -> str:  # type: ignore[no-untyped-def]
+def code_from(sink, address: str, length: int = 6) -> str:
     from guichet.channels.testing import deliver_all
 
     deliver_all()
@@ -27,7 +27,7 @@ def code_from(sink, address: str, length: int = 6) -> str:  # type: ignore[no-un
     return match[1]
 
 
-def sign_in_password(driver, identifier: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in_password(driver, identifier: str, password: str = PASSWORD):
     page = driver.open("login")
     assert page.step == "credentials" and {"identifier", "password"} <= set(page.fields)
     return driver.submit({"identifier": identifier, "password": password}, "sign_in")
@@ -89,7 +89,7 @@ def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health
     for _ in range(3):
         sign_in_password(driver, account.identifier, "wrong")
     throttle = LoginThrottle.objects.get()
-    assert throttle.locks == 1
+    assert throttle.locks == 1 and throttle.locked_until is not None
     assert abs((throttle.locked_until - timezone.now()) - timedelta(hours=2)) < timedelta(minutes=1)
     deliver_all()
     assert smtp_sink.last_to(account.email)   # the member is told by email
@@ -98,7 +98,7 @@ def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health
     LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
     sign_in_password(driver, account.identifier, "wrong")
     throttle.refresh_from_db()
-    assert throttle.locks == 2
+    assert throttle.locks == 2 and throttle.locked_until is not None
     assert abs((throttle.locked_until - timezone.now()) - timedelta(hours=4)) < timedelta(minutes=1)
     # Once the lock is over, the right password signs in and clears the record.
     LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))

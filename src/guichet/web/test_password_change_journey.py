@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 NEW = "Moissonneuse-Bleue-2024"
 
 
-def farm_account(make_account, farm) -> Account:  # type: ignore[no-untyped-def]
+def farm_account(make_account, farm) -> Account:
     account = make_account(farm, factors=())
     Account.objects.filter(pk=account.pk).update(contact_confirmed_at=timezone.now())
     return account
@@ -57,7 +57,7 @@ def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smt
     for _ in range(5):
         driver.submit({"current_password": "wrong", "new_password": NEW, "confirm_password": NEW}, "change")
     throttle = LoginThrottle.objects.get()
-    assert throttle.locks == 1 and throttle.locked_until > timezone.now()
+    assert throttle.locks == 1 and throttle.locked_until is not None and throttle.locked_until > timezone.now()
     page = driver.submit({"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW}, "change")
     assert page.field_errors == {"current_password": ["password.current_wrong"]}   # locked: refused anyway
     account.refresh_from_db()

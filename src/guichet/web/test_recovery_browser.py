@@ -39,7 +39,7 @@ def choose_new_password(page: Page) -> None:
 
 
 def test_pension_fund_recovery_with_the_proof_of_work_solved_in_the_browser(
-        page: Page, live_url: str, organisations: dict, make_account, smtp_sink, settings) -> None:  # type: ignore[no-untyped-def]
+        page: Page, live_url: str, organisations: dict, make_account, smtp_sink, settings) -> None:
     account = make_account(organisations[PENSION])
     page.goto(f"{live_url}/o/{PENSION}/mot-de-passe-oublie/")
     assert page.get_by_role("heading", level=1).inner_text() == "Mot de passe oublié ?"
@@ -69,7 +69,7 @@ def answer_the_question(page: Page) -> None:
 
 
 def test_pension_fund_recovery_without_javascript_answers_the_question(
-        no_js_page: Page, live_url: str, organisations: dict, make_account, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+        no_js_page: Page, live_url: str, organisations: dict, make_account, smtp_sink) -> None:
     # No axe-core here: it is a script, and this page runs none (the next test checks the same markup).
     page = no_js_page
     account = make_account(organisations[PENSION])
@@ -94,7 +94,7 @@ def test_pension_fund_recovery_without_javascript_answers_the_question(
 
 
 def test_the_question_comes_back_when_the_proof_of_work_cannot_run(
-        page: Page, live_url: str, organisations: dict, make_account, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+        page: Page, live_url: str, organisations: dict, make_account, smtp_sink) -> None:
     account = make_account(organisations[PENSION])
     page.route("**/captcha", lambda route: route.fulfill(status=503, body="{}"))
     page.goto(f"{live_url}/o/{PENSION}/mot-de-passe-oublie/")
@@ -112,7 +112,7 @@ def test_the_question_comes_back_when_the_proof_of_work_cannot_run(
     assert smtp_sink.last_to(account.email).link
 
 
-def test_farm_first_sign_in_in_the_browser(page: Page, live_url: str, organisations: dict, make_account,  # type: ignore[no-untyped-def]
+def test_farm_first_sign_in_in_the_browser(page: Page, live_url: str, organisations: dict, make_account,
                                            smtp_sink) -> None:
     account = make_account(organisations[FARM], factors=(), contacts_confirmed=False)
     temporary = actions.set_temporary_password(account, now=timezone.now(), actor="test")

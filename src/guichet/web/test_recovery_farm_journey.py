@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 ADDRESS = "12 rue des Vignes\n79000 Niort"
 
 
-def farm_member(make_account, farm, *, signed_in: bool, category: str = "individual",  # type: ignore[no-untyped-def]
+def farm_member(make_account, farm, *, signed_in: bool, category: str = "individual",
                 mobile: str = "06 12 34 56 78", **facts: object) -> Account:
     account = make_account(farm, factors=(), mobile=mobile, category=category, facts=facts, address=ADDRESS)
     if signed_in:
@@ -30,7 +30,7 @@ def farm_member(make_account, farm, *, signed_in: bool, category: str = "individ
     return account
 
 
-def ask(driver, identifier: str, channel: str) -> Page:  # type: ignore[no-untyped-def]
+def ask(driver, identifier: str, channel: str) -> Page:
     page = driver.open("recovery")
     assert page.step == "ask" and page.fields == ["identifier"]
     page = driver.submit({"identifier": identifier}, "continue")

@@ -34,7 +34,7 @@ def answer_robot_check(page: Page) -> str:
     return str(number)
 
 
-def open_link(driver, url: str) -> Page:  # type: ignore[no-untyped-def]
+def open_link(driver, url: str) -> Page:
     """Follow an emailed link the way each renderer does: a page that redirects, or POST .../link."""
     token = parse_qs(urlsplit(url).query)["lien"][0]
     if driver.kind == "html":
@@ -45,13 +45,13 @@ def open_link(driver, url: str) -> Page:  # type: ignore[no-untyped-def]
                                            json.dumps({"token": token}), content_type="application/json"))
 
 
-def ask_pension(driver, email: str) -> Page:  # type: ignore[no-untyped-def]
+def ask_pension(driver, email: str) -> Page:
     page = driver.open("recovery")
     assert page.step == "ask" and page.fields == ["email", "captcha"]
     return driver.submit({"email": email, "captcha": answer_robot_check(page)}, "continue")
 
 
-def sign_in(driver, identifier: str, password: str) -> Page:  # type: ignore[no-untyped-def]
+def sign_in(driver, identifier: str, password: str) -> Page:
     driver.open("login")
     return driver.submit({"identifier": identifier, "password": password}, "sign_in")
 
@@ -112,7 +112,9 @@ def test_pension_fund_proof_of_work_answers_the_robot_check(drive, pension, make
     driver = drive(pension.slug)
     driver.open("recovery")
     challenge = altcha.Challenge.from_dict(driver.client.get(f"/api/o/{pension.slug}/captcha").json())
-    payload = altcha.Payload(challenge, altcha.solve_challenge(challenge, timeout=30)).to_base64()
+    solution = altcha.solve_challenge(challenge, timeout=30)
+    assert solution is not None, "solved within the timeout"
+    payload = altcha.Payload(challenge, solution).to_base64()
     page = driver.submit({"email": account.email, "captcha": payload}, "continue")
     assert page.outcome == "done" and Message.objects.count() == 1
     driver.open("recovery")
@@ -146,7 +148,7 @@ def test_a_link_works_once_and_not_after_it_expires(drive, pension, make_account
     assert account.check_password(NEW_PASSWORD)
 
 
-def ask_health(driver, finess: str, email: str) -> Page:  # type: ignore[no-untyped-def]
+def ask_health(driver, finess: str, email: str) -> Page:
     page = driver.open("recovery")
     assert page.step == "ask" and page.fields == ["identifier", "email"]
     return driver.submit({"identifier": finess, "email": email}, "continue")

@@ -405,6 +405,7 @@ def test_provisioning_sends_a_letter_with_identifier_and_temporary_password(farm
     assert len(letters) == 3
     account = Account.objects.get(member=with_address[0])
     assert account.must_change_password and account.state == "active"
+    assert account.password_expires_at is not None and account.password_changed_at is not None
     assert (account.password_expires_at - account.password_changed_at) == timedelta(days=30)
     letter = next(x for x in letters if "12000000" in x.text)
     lines = [line.strip() for line in letter.text.splitlines() if line.strip()]

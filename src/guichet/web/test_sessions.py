@@ -15,7 +15,7 @@ from guichet.web.journey_driver import JsonDriver
 pytestmark = pytest.mark.django_db
 
 
-def signed_in_client(organisation, make_account) -> Client:  # type: ignore[no-untyped-def]
+def signed_in_client(organisation, make_account) -> Client:
     account = make_account(organisation, factors=())
     client = Client()
     driver = JsonDriver(client, organisation.slug)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 CHROMIUM = Path(os.environ.get("GUICHET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE_VIEWPORT = {"width": 390, "height": 844}
+PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 REPOSITORY = Path(__file__).resolve().parents[3]
 AXE_SCRIPT = REPOSITORY / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -100,7 +100,7 @@ def no_js_page(browser: Browser) -> Iterator[Page]:
     axe-core is a script, so it cannot run here (page.evaluate would wait forever): check the same
     screen's accessibility with `page` instead."""
     for page in _new_page(browser, java_script_enabled=False):
-        page._guichet_no_js = True  # type: ignore[attr-defined]
+        page._guichet_no_js = True  # type: ignore[attr-defined]  # a mark read back by accessibility_violations
         yield page
 
 

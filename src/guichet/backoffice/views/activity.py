@@ -18,7 +18,7 @@ PAGE_SIZE = 50
 
 @agent_required
 def activity(request: HttpRequest) -> HttpResponse:
-    agent: Agent = request.agent  # type: ignore[attr-defined]
+    agent: Agent = request.agent  # type: ignore[attr-defined]  # set by sessions.agent_required
     if not agent.is_supervisor:
         raise PermissionDenied
     events = Event.objects.filter(actor__startswith="agent:").select_related("organisation").order_by("-at", "-id")

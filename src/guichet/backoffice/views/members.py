@@ -45,7 +45,7 @@ ACTION_TEXTS = {
 
 
 def _agent(request: HttpRequest) -> Agent:
-    return request.agent  # type: ignore[attr-defined,no-any-return]
+    return request.agent  # type: ignore[attr-defined]  # set by sessions.agent_required
 
 
 @agent_required

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from authlib.common.errors import AuthlibBaseError as OAuthError
@@ -19,7 +19,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from guichet.policy.model import Upstream
 
@@ -80,7 +80,7 @@ def _keys(document: dict[str, Any], refresh: bool = False) -> KeySet:
     if jwks is None:
         jwks = _get_json(document["jwks_uri"])
         cache.set(key, jwks, METADATA_TTL)
-    return KeySet.import_key_set(jwks)
+    return KeySet.import_key_set(cast(KeySetSerialization, jwks))   # the provider's JWK Set, as JSON
 
 
 def _verified(document: dict[str, Any], token: str, what: str) -> dict[str, Any]:

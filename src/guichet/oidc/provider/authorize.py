@@ -86,5 +86,5 @@ class Authorize(OrganisationServer, View):
         may_redirect, response = self.error_response(error)
         if not may_redirect or not error.oauthlib_error.redirect_uri:
             # An unknown client or redirect URI: never send the member there.
-            return refused(self.request, self.organisation)  # type: ignore[attr-defined]
+            return refused(self.request, self.organisation)
         return OAuth2ResponseRedirect(response["url"], oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)

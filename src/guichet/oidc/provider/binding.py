@@ -22,11 +22,11 @@ class OrganisationServer(OAuthLibMixin):
     organisation: Organisation
 
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        super().setup(request, *args, **kwargs)  # type: ignore[misc]
+        super().setup(request, *args, **kwargs)
         self.organisation = by_slug(kwargs["slug"])
 
-    def get_oauthlib_core(self) -> OAuthLibCore:  # type: ignore[override]
-        request: HttpRequest = self.request  # type: ignore[attr-defined]
+    def get_oauthlib_core(self) -> OAuthLibCore:
+        request: HttpRequest = self.request
         member = outcomes.signed_in_account(request, self.organisation.slug)
         validator = OrganisationValidator(self.organisation, member)
         server = self.get_server_class()(validator, **oauth2_settings.server_kwargs)

@@ -62,14 +62,16 @@ def _hint_claims(token: str) -> dict[str, Any]:
 def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:
     applications = get_application_model().objects.filter(guichet_client__organisation=organisation)
     application, member = None, None
-    if params.get("id_token_hint"):
-        claims = _hint_claims(params["id_token_hint"])
+    hint = params.get("id_token_hint")
+    if hint:
+        claims = _hint_claims(hint)
         audience = claims.get("aud")
         audience = audience if isinstance(audience, str) else (audience or [None])[0]
         if claims.get("iss") != issuer(organisation) or not audience:
             raise Refused("id_token_hint")
         application = applications.filter(client_id=audience).first()
-        member = Account.objects.filter(pk=claims.get("sub"), organisation=organisation).first()
+        subject = claims.get("sub")
+        member = None if subject is None else Account.objects.filter(pk=subject, organisation=organisation).first()
         if application is None:
             raise Refused("id_token_hint")
     if params.get("client_id"):

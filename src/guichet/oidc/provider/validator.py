@@ -74,12 +74,17 @@ class OrganisationValidator(OAuth2Validator):
     def validate_bearer_token(self, token: str, scopes: list[str], request: Request) -> bool:
         if not super().validate_bearer_token(token, scopes, request):
             return False
+        assert request.access_token is not None   # the check above loaded it
         application = request.access_token.application
-        return application is not None and application.guichet_client.organisation_id == self.organisation.pk
+        if application is None:
+            return False
+        assert self.organisation is not None
+        return application.guichet_client.organisation_id == self.organisation.pk
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Request, *args: Any,
                               **kwargs: Any) -> bool:
         # Exact string comparison: no port freedom on loopback, no normalisation.
+        assert request.client is not None   # oauthlib asks only after validate_client_id found the client
         return redirect_uri in request.client.redirect_uris.split()
 
     def validate_user(self, *args: Any, **kwargs: Any) -> bool:
@@ -96,4 +101,5 @@ class OrganisationValidator(OAuth2Validator):
         return issuer(self.organisation)
 
     def get_additional_claims(self, request: Request) -> dict[str, Any]:
+        assert request.user is not None   # ID tokens are issued for the member who authorised the client
         return member_claims(request.user)

@@ -64,6 +64,7 @@ def test_letter_pdf_is_downloadable(client: Client, pension: Organisation, farm:
     letter = fill_outbox(pension, farm)["letter"]
     response = client.get(reverse("mailbox_letter", args=[letter.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert letter.attachment is not None
     assert response.content == bytes(letter.attachment) and response.content.startswith(b"%PDF")
     email = Message.objects.get(channel="email")
     assert client.get(f"/_mailbox/{email.pk}.pdf").status_code == 404

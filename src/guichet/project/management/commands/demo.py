@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from guichet.organisations.models import Organisation
 from guichet.policy.model import Organisation as Policy
@@ -22,7 +22,7 @@ from guichet.registry.models import MemberRecord
 SYNTHETIC_SEED = 1
 
 
-def prepare_data(members_per_organisation: int, out: TextIO) -> None:
+def prepare_data(members_per_organisation: int, out: TextIO | OutputWrapper) -> None:
     """Migrate, apply the bundled policies, and fill an empty registry with synthetic members."""
     call_command("migrate", interactive=False, verbosity=0)
     call_command("organisations", "apply", str(settings.POLICY_DIR), stdout=out)
@@ -38,7 +38,7 @@ def prepare_data(members_per_organisation: int, out: TextIO) -> None:
             provision_demo_members(organisation, out)
 
 
-def provision_demo_members(organisation: Organisation, out: TextIO) -> None:
+def provision_demo_members(organisation: Organisation, out: TextIO | OutputWrapper) -> None:
     """Where accounts come by post, the demo members get theirs: the letters wait in the mailbox."""
     from django.utils import timezone
 
