@@ -111,7 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Timeouts: a Redis that stops answering fails requests in seconds instead of holding every worker.
+    CACHES = {"default": {"BACKEND": "guichet.project.redis_cache.SharedClientRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
