@@ -48,6 +48,11 @@ class Field:
     checks: tuple[tuple[str, str], ...] = ()   # (code, text) rules shown beside a new password
     options: str = ""                          # passkey: WebAuthn options JSON for the browser (no secret)
 
+    @property
+    def typed_value(self) -> str:
+        """An open choice's value when the member typed it rather than picking one of the choices."""
+        return self.value if self.open_choice and self.value not in {v for v, _ in self.choices} else ""
+
     def to_json(self) -> dict[str, Any]:
         data = {"name": self.name, "kind": self.kind, "label": self.label, "required": self.required,
                 "value": "" if self.kind in ("password", "new_password") else self.value, "hint": self.hint,

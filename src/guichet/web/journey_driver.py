@@ -48,7 +48,8 @@ class _Reader(HTMLParser):
         if tag == "input" and a.get("name") == "run":
             self.run = a.get("value") or ""
         elif tag in ("input", "select", "textarea") and a.get("name") not in (None, "csrfmiddlewaretoken", "next") \
-                and a.get("name") not in self.page.fields:
+                and a.get("name") not in self.page.fields \
+                and not (a.get("name") or "").endswith("__typed"):   # an open choice's box: the same field
             self.page.fields.append(a["name"] or "")
         if tag == "button" and a.get("name") == "action":
             self.page.actions.append(a.get("value") or "")

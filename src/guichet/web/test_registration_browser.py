@@ -47,7 +47,9 @@ def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organ
     assert page.get_by_role("heading", level=1).inner_text() == "Questions de vérification"
     assert page.get_by_text("[1 / 2] Quel est le nom de votre organisme employeur actuel ?").is_visible()
     assert_accessible(page)
-    page.get_by_label("[1 / 2]").fill("Mairie de Lyon")
+    choices = page.get_by_role("group", name="[1 / 2] Quel est le nom de votre organisme employeur actuel ?")
+    assert choices.get_by_role("radio").count() == 6   # every employer visible, then "another answer"
+    choices.get_by_role("radio", name="Mairie de Lyon").check()
     page.get_by_role("button", name="Soumettre").click()
     page.get_by_label("[2 / 2]").fill("1984")
     page.get_by_role("button", name="Soumettre").click()
@@ -76,6 +78,27 @@ def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organ
     assert_accessible(page)
     assert Account.objects.get(identifier="marie-helene.darcy@example.org").state == "active"
 
+
+
+def test_an_answer_not_in_the_list_can_be_typed_without_javascript(no_js_page: Page, live_url: str,
+                                                                  organisations: dict[str, Any]) -> None:
+    pension = organisations[PENSION]
+    for n, employer in enumerate(EMPLOYERS[1:], start=100):
+        add_member(pension, f"{n:09d}", last=f"Autre{n}", facts={"employer": employer})
+    add_member(pension, "000012345", email="marie-helene.darcy@example.org", born=date(1958, 3, 14),
+               facts={"employer": "Mairie de Lyon", "affiliation_year": "1984"})
+    page = no_js_page
+    page.goto(f"{live_url}/o/{PENSION}/inscription/")
+    page.get_by_label("Numéro d'identification unique (UID)").fill("000012345")
+    page.get_by_label("Prénom").fill("Marie-Hélène")
+    page.get_by_label("Nom", exact=True).fill("D'Arcy")
+    page.get_by_label("Date de naissance").fill("1958-03-14")
+    page.get_by_label("Adresse e-mail", exact=True).fill("marie-helene.darcy@example.org")
+    page.get_by_label("Confirmer l'adresse e-mail").fill("marie-helene.darcy@example.org")
+    page.get_by_role("button", name="S'inscrire").click()
+    page.get_by_label("Saisissez la réponse si elle n'est pas dans la liste").fill("mairie de lyon")
+    page.get_by_role("button", name="Soumettre").click()
+    assert page.get_by_text("[2 / 2]").is_visible()   # typed in another case, still the right answer
 
 def test_health_mutual_registration_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any],
                                                  smtp_sink: Any) -> None:

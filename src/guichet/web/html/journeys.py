@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -37,7 +37,7 @@ def journey(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         return SeeOther(request.path)   # the token leaves the address bar (and Referer headers)
     run = engine.load(flow, request.session.get(key), ctx, secret) if key in request.session else None
     if request.method == "POST" and run is not None and request.POST.get("run") == str(run.pk):
-        result = engine.submit(flow, run, ctx, request.POST, request.POST.get("action", ""))
+        result = engine.submit(flow, run, ctx, form_values(request.POST), request.POST.get("action", ""))
         if result.outcome is not None:
             del request.session[key]
             return _outcome(request, ctx, result.outcome, organisation)
@@ -55,6 +55,19 @@ def journey(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         request.session[key] = str(run.pk)
     screen = engine.show(flow, run, ctx)
     return _page(request, organisation, screen.with_errors(notices, {}, {}) if notices else screen, run)
+
+
+TYPED = "__typed"
+
+
+def form_values(posted: QueryDict) -> dict[str, str]:
+    """The submitted fields. An open choice is posted as radio buttons plus a box for another answer
+    (field.html): a picked choice wins, else what was typed."""
+    values = {name: posted.get(name, "") for name in posted if not name.endswith(TYPED)}
+    for name in posted:
+        if name.endswith(TYPED) and not values.get(name.removesuffix(TYPED)):
+            values[name.removesuffix(TYPED)] = posted.get(name, "")
+    return values
 
 
 def _page(request: HttpRequest, organisation: Any, screen: Screen, run: Any) -> HttpResponse:
