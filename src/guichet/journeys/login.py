@@ -28,12 +28,12 @@ from guichet.identities.models import Account, Factor, Passkey
 from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
+from guichet.journeys.login_enrolment import EnrolChoose, EnrolConfirm
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.screens import (
     Action,
     Field,
-    Goto,
     Link,
     Next,
     Notice,
@@ -42,15 +42,12 @@ from guichet.journeys.screens import (
     Stay,
     Transition,
 )
+from guichet.journeys.second_factors import account_of, wrong_second_factor
 from guichet.security import devices, lockout, ratelimit
 
 # Against password spraying from one address; generous, since a whole office may share one address
 # (per-identity lock-out is the main defence).
 PER_IP_LIMIT, PER_IP_WINDOW = 100, timedelta(minutes=15)
-
-
-def _account(run: Run) -> Account:
-    return Account.objects.select_related("organisation").get(pk=run.state["account"])
 
 
 def _second_factor_due(ctx: Context, account: Account) -> bool:
@@ -169,7 +166,7 @@ class SecondFactor(Step):
             return ()
         if self._totp(run):
             return ()
-        account = _account(run)
+        account = account_of(run)
         return (codes.send(ctx, run, purpose="login", rule=ctx.policy.login.second_factor.code,
                            to=self._destination(ctx, account), account=account),)
 
@@ -179,7 +176,7 @@ class SecondFactor(Step):
         notices: tuple[Notice, ...] = ()
         if self._passkey(ctx, run):
             fields.append(passkey_screens.field(passkeys.authentication_options(
-                _account(run), challenge=run.state["passkey_challenge"])))
+                account_of(run), challenge=run.state["passkey_challenge"])))
             notices = (Notice.of("passkey.sign_in_intro"),)
             actions_ = (Action("verify", _("Use my passkey")), Action("use_code", _("Receive a code instead"), True))
         elif self._totp(run):
@@ -196,7 +193,7 @@ class SecondFactor(Step):
         return Screen(title=_("Verify your identity"), fields=tuple(fields), actions=actions_, notices=notices)
 
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
-        account = _account(run)
+        account = account_of(run)
         rule = ctx.policy.login.second_factor.code
         if action == "use_code":
             run.state["use_code"] = True
@@ -210,155 +207,21 @@ class SecondFactor(Step):
                 return unanswered
             if passkeys.authenticate(account, data["credential"], challenge=run.state["passkey_challenge"],
                                      now=ctx.now) is None:
-                return _wrong_second_factor(ctx, account, passkey_screens.refused())
+                return wrong_second_factor(ctx, account, passkey_screens.refused())
             run.state.pop("passkey_challenge")
             run.state["method"] = "password+passkey"
         elif factor is not None:
             if not totp.verify(factor, data["code"], ctx.now):
-                return _wrong_second_factor(ctx, account, Stay(field_errors={"code": (
+                return wrong_second_factor(ctx, account, Stay(field_errors={"code": (
                     Notice.of("code.wrong", "error", remaining="-"),)}))
             run.state["method"] = "password+totp"
         else:
             problem = codes.check(ctx, run, purpose="login", code=data["code"])
             if problem is not None:
-                return _wrong_second_factor(ctx, account, problem)
+                return wrong_second_factor(ctx, account, problem)
             run.state["method"] = "password+code"
         run.state["remember"] = data.get("remember") == "on"
         return Next()
-
-
-def _wrong_second_factor(ctx: Context, account: Account, stay: Stay) -> Stay:
-    """Wrong codes count towards the lock-out too: a stolen password does not buy unlimited guesses."""
-    status = lockout.record_failure(ctx.organisation, lockout.identity_key("account", str(account.pk)),
-                                    ctx.policy.login.lockout, ctx.now)
-    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason="second_factor",
-                                   locked_until=status.locked_until if status.just_locked else None)
-    if status.locked(ctx.now):
-        if status.just_locked and account.email:
-            actions.notify_locked(account, until=status.locked_until, language=ctx.language)
-        # The password was right, so saying "start again" reveals nothing; the lock email says the rest.
-        return Stay((Notice.of("code.exhausted", "error"),), restart=True)
-    return stay
-
-
-class EnrolChoose(Step):
-    name = "enrol_choose"
-
-    def applies(self, ctx: Context, run: Run) -> bool:
-        return bool(run.state.get("enrol"))
-
-    def screen(self, ctx: Context, run: Run) -> Screen:
-        rule = ctx.policy.login.second_factor
-        choices = [("email", _("A code sent to my email address"))]
-        if "sms" in rule.channels:
-            choices.append(("sms", _("A code sent by text message to my mobile phone")))
-        if rule.totp:
-            choices.append(("totp", _("An authenticator app on my phone")))
-        if rule.passkeys:
-            choices.append(("passkey", _("A passkey (fingerprint, face or security key on this device)")))
-        fields = [Field("method", "choice", _("How do you want to confirm your identity?"), choices=tuple(choices),
-                        value="email")]
-        if "sms" in rule.channels:
-            fields.append(Field("mobile", "tel", _("Mobile phone number (only for text messages)"), required=False,
-                                autocomplete="tel", max_length=32))
-        return Screen(title=_("Set up two-step verification"), notices=(Notice.of("mfa.enrol_intro"),),
-                      fields=tuple(fields), actions=(Action("choose", _("Next")),))
-
-    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
-        method = data["method"]
-        if method == "sms":
-            from guichet.registry.csv_columns import Rejected, phone_number
-
-            try:
-                run.state["mobile"] = phone_number(data.get("mobile", ""), mobile=True)
-            except Rejected:
-                return Stay(field_errors={"mobile": (Notice.of("field.phone_invalid", "error"),)})
-        if method == "totp":
-            run.state["totp_seed"] = totp.seal(totp.new_seed())
-        if method == "passkey":
-            run.state["passkey_challenge"] = passkeys.new_challenge()
-        run.state["method_chosen"] = method
-        return Goto("enrol_confirm")
-
-
-class EnrolConfirm(Step):
-    name = "enrol_confirm"
-
-    def applies(self, ctx: Context, run: Run) -> bool:
-        return False   # reached only from enrol_choose
-
-    def _destination(self, run: Run, account: Account) -> codes.Destination:
-        if run.state["method_chosen"] == "sms":
-            return codes.Destination("sms", run.state["mobile"])
-        return codes.Destination("email", account.email)
-
-    def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
-        if run.state["method_chosen"] == "totp":
-            return (Notice.of("mfa.totp_intro"),)
-        if run.state["method_chosen"] == "passkey":
-            return ()
-        account = _account(run)
-        return (codes.send(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
-                           to=self._destination(run, account), account=account),)
-
-    def screen(self, ctx: Context, run: Run) -> Screen:
-        if run.state["method_chosen"] == "passkey":
-            return passkey_screens.enrol(ctx, _account(run), challenge=run.state["passkey_challenge"])
-        if run.state["method_chosen"] == "totp":
-            seed = totp.unseal(run.state["totp_seed"])
-            account = _account(run)
-            uri = totp.provisioning_uri(seed, account_name=account.email or account.identifier,
-                                        issuer=ctx.policy.display_name(ctx.language))
-            return Screen(title=_("Set up your authenticator app"),
-                          paragraphs=(_("Key to type in your app: %(key)s") % {"key": " ".join(
-                              seed[i:i + 4] for i in range(0, len(seed), 4))},),
-                          links=(Link(_("Open in my authenticator app"), uri),),
-                          fields=(Field("code", "code", _("Code shown by your app"), length=6,
-                                        autocomplete="one-time-code"),),
-                          actions=(Action("verify", _("Confirm")),))
-        length = ctx.policy.login.second_factor.code.length
-        return Screen(title=_("Verify your identity"),
-                      fields=(Field("code", "code", _("Authentication code"), length=length,
-                                    autocomplete="one-time-code"),),
-                      actions=(Action("verify", _("Confirm")), Action("resend", _("Resend it"), True)))
-
-    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
-        account = _account(run)
-        method = run.state["method_chosen"]
-        if method == "passkey":
-            return self._submit_passkey(ctx, run, account, data, action)
-        if action == "resend" and method != "totp":
-            return codes.resend(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
-                                to=self._destination(run, account), account=account)
-        if method == "totp":
-            seed = totp.unseal(run.state["totp_seed"])
-            if totp.matching_step(seed, data["code"], ctx.now) is None:
-                return _wrong_second_factor(ctx, account, Stay(field_errors={"code": (
-                    Notice.of("code.wrong", "error", remaining="-"),)}))
-            actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"), ip=ctx.ip)
-        else:
-            problem = codes.check(ctx, run, purpose="enrol", code=data["code"])
-            if problem is not None:
-                return _wrong_second_factor(ctx, account, problem)
-            if method == "sms":
-                actions.set_mobile(account, run.state["mobile"], ip=ctx.ip)
-            actions.enrol_factor(account, method, now=ctx.now, ip=ctx.ip)
-        run.state["method"] = f"password+{method}"
-        return Next((Notice.of("mfa.enrolled", "success"),))
-
-    def _submit_passkey(self, ctx: Context, run: Run, account: Account, data: dict[str, str],
-                        action: str) -> Transition:
-        if action == "other_method":
-            return Goto("enrol_choose")
-        if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
-            return unanswered
-        new = passkeys.verify_registration(data["credential"], challenge=run.state["passkey_challenge"])
-        if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():
-            return _wrong_second_factor(ctx, account, passkey_screens.refused())
-        actions.enrol_passkey(account, new, now=ctx.now, ip=ctx.ip)
-        run.state.pop("passkey_challenge")
-        run.state["method"] = "password+passkey"
-        return Next((Notice.of("mfa.enrolled", "success"),))
 
 
 def finish(ctx: Context, run: Run) -> SignedIn:

@@ -1,0 +1,134 @@
+"""Enrolling a second factor during sign-in, when the organisation requires one from a date: the member
+chooses a method (email or text-message code, authenticator app, passkey), then confirms it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from guichet.identities import actions, passkeys, totp
+from guichet.identities.models import Account, Passkey
+from guichet.journeys import codes, passkey_screens
+from guichet.journeys.engine import Context, Step
+from guichet.journeys.models import Run
+from guichet.journeys.screens import Action, Field, Goto, Link, Next, Notice, Screen, Stay, Transition
+from guichet.journeys.second_factors import account_of, wrong_second_factor
+
+
+class EnrolChoose(Step):
+    name = "enrol_choose"
+
+    def applies(self, ctx: Context, run: Run) -> bool:
+        return bool(run.state.get("enrol"))
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        rule = ctx.policy.login.second_factor
+        choices = [("email", _("A code sent to my email address"))]
+        if "sms" in rule.channels:
+            choices.append(("sms", _("A code sent by text message to my mobile phone")))
+        if rule.totp:
+            choices.append(("totp", _("An authenticator app on my phone")))
+        if rule.passkeys:
+            choices.append(("passkey", _("A passkey (fingerprint, face or security key on this device)")))
+        fields = [Field("method", "choice", _("How do you want to confirm your identity?"), choices=tuple(choices),
+                        value="email")]
+        if "sms" in rule.channels:
+            fields.append(Field("mobile", "tel", _("Mobile phone number (only for text messages)"), required=False,
+                                autocomplete="tel", max_length=32))
+        return Screen(title=_("Set up two-step verification"), notices=(Notice.of("mfa.enrol_intro"),),
+                      fields=tuple(fields), actions=(Action("choose", _("Next")),))
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        method = data["method"]
+        if method == "sms":
+            from guichet.registry.csv_columns import Rejected, phone_number
+
+            try:
+                run.state["mobile"] = phone_number(data.get("mobile", ""), mobile=True)
+            except Rejected:
+                return Stay(field_errors={"mobile": (Notice.of("field.phone_invalid", "error"),)})
+        if method == "totp":
+            run.state["totp_seed"] = totp.seal(totp.new_seed())
+        if method == "passkey":
+            run.state["passkey_challenge"] = passkeys.new_challenge()
+        run.state["method_chosen"] = method
+        return Goto("enrol_confirm")
+
+
+class EnrolConfirm(Step):
+    name = "enrol_confirm"
+
+    def applies(self, ctx: Context, run: Run) -> bool:
+        return False   # reached only from enrol_choose
+
+    def _destination(self, run: Run, account: Account) -> codes.Destination:
+        if run.state["method_chosen"] == "sms":
+            return codes.Destination("sms", run.state["mobile"])
+        return codes.Destination("email", account.email)
+
+    def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
+        if run.state["method_chosen"] == "totp":
+            return (Notice.of("mfa.totp_intro"),)
+        if run.state["method_chosen"] == "passkey":
+            return ()
+        account = account_of(run)
+        return (codes.send(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
+                           to=self._destination(run, account), account=account),)
+
+    def screen(self, ctx: Context, run: Run) -> Screen:
+        if run.state["method_chosen"] == "passkey":
+            return passkey_screens.enrol(ctx, account_of(run), challenge=run.state["passkey_challenge"])
+        if run.state["method_chosen"] == "totp":
+            seed = totp.unseal(run.state["totp_seed"])
+            account = account_of(run)
+            uri = totp.provisioning_uri(seed, account_name=account.email or account.identifier,
+                                        issuer=ctx.policy.display_name(ctx.language))
+            return Screen(title=_("Set up your authenticator app"),
+                          paragraphs=(_("Key to type in your app: %(key)s") % {"key": " ".join(
+                              seed[i:i + 4] for i in range(0, len(seed), 4))},),
+                          links=(Link(_("Open in my authenticator app"), uri),),
+                          fields=(Field("code", "code", _("Code shown by your app"), length=6,
+                                        autocomplete="one-time-code"),),
+                          actions=(Action("verify", _("Confirm")),))
+        length = ctx.policy.login.second_factor.code.length
+        return Screen(title=_("Verify your identity"),
+                      fields=(Field("code", "code", _("Authentication code"), length=length,
+                                    autocomplete="one-time-code"),),
+                      actions=(Action("verify", _("Confirm")), Action("resend", _("Resend it"), True)))
+
+    def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
+        account = account_of(run)
+        method = run.state["method_chosen"]
+        if method == "passkey":
+            return self._submit_passkey(ctx, run, account, data, action)
+        if action == "resend" and method != "totp":
+            return codes.resend(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
+                                to=self._destination(run, account), account=account)
+        if method == "totp":
+            seed = totp.unseal(run.state["totp_seed"])
+            if totp.matching_step(seed, data["code"], ctx.now) is None:
+                return wrong_second_factor(ctx, account, Stay(field_errors={"code": (
+                    Notice.of("code.wrong", "error", remaining="-"),)}))
+            actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"), ip=ctx.ip)
+        else:
+            problem = codes.check(ctx, run, purpose="enrol", code=data["code"])
+            if problem is not None:
+                return wrong_second_factor(ctx, account, problem)
+            if method == "sms":
+                actions.set_mobile(account, run.state["mobile"], ip=ctx.ip)
+            actions.enrol_factor(account, method, now=ctx.now, ip=ctx.ip)
+        run.state["method"] = f"password+{method}"
+        return Next((Notice.of("mfa.enrolled", "success"),))
+
+    def _submit_passkey(self, ctx: Context, run: Run, account: Account, data: dict[str, str],
+                        action: str) -> Transition:
+        if action == "other_method":
+            return Goto("enrol_choose")
+        if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
+            return unanswered
+        new = passkeys.verify_registration(data["credential"], challenge=run.state["passkey_challenge"])
+        if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():
+            return wrong_second_factor(ctx, account, passkey_screens.refused())
+        actions.enrol_passkey(account, new, now=ctx.now, ip=ctx.ip)
+        run.state.pop("passkey_challenge")
+        run.state["method"] = "password+passkey"
+        return Next((Notice.of("mfa.enrolled", "success"),))
