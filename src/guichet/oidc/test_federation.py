@@ -13,7 +13,7 @@ import pytest
 from guichet.audit.models import Event
 from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path, page_path
-from guichet.oidc.conftest import CALLBACK, StoppableProvider, UpstreamProvider, federate, sign_in
+from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, StoppableProvider, UpstreamProvider, federate, sign_in
 from guichet.oidc.models import FederatedIdentity
 from guichet.oidc.testing.browsing import Arrival, Browser, forms
 from guichet.organisations.models import Organisation
@@ -291,3 +291,22 @@ def test_signing_out_through_the_api_sends_the_browser_to_the_provider(
     assert ending.page.url.startswith(f"{upstream_provider.issuer}/session/end")
     assert browser.submit(ending.page, {}).page.url == signed_out_page(live_base, federated_farm)
     assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+
+
+def test_an_application_sign_out_goes_through_franceconnect_and_back_to_the_application(
+        live_base: str, federated_farm: Organisation, make_member: Any, make_client: Any,
+        upstream_provider: UpstreamProvider) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    client, browser = make_client(federated_farm), Browser()
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    # Without an id_token_hint Guichet asks first (oidc.provider.logout); the member says yes.
+    question = browser.go(f"{live_base}/o/{federated_farm.slug}/oidc/logout?" + urlencode({
+        "client_id": client.client_id, "post_logout_redirect_uri": AFTER_LOGOUT, "state": "app-state"}))
+    ending = browser.submit(question.page, {"action": "sign_out"})
+    assert ending.page.url.startswith(f"{upstream_provider.issuer}/session/end"), ending.url
+    back = browser.submit(ending.page, {}, stop_at=AFTER_LOGOUT)
+    assert back.url == AFTER_LOGOUT + "?state=app-state"
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+    assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()
+    start(browser, live_base, federated_farm)   # the provider asks for the login again

@@ -66,15 +66,19 @@ def sign_out_goes_on(request: HttpRequest, path: str, **carried: str) -> None:
     request.session[SIGN_OUT_GOES_ON] = carried | {"path": path}
 
 
-def sign_out(request: HttpRequest, ip: str, reason: str = "member", *, go_on: bool = False) -> str | None:
+def sign_out(request: HttpRequest, ip: str, reason: str = "member", *, go_on: bool = False,
+             then: str = "") -> str | None:
     """Ends the session (flushed, new key). With go_on (the member asked to sign out, in a browser), a
     session opened through an upstream provider keeps what ending it there needs in the new session, and
-    the path to send the browser to is returned; otherwise None. Guichet's own session ends either way."""
+    the path to send the browser to is returned; otherwise None. Guichet's own session ends either way.
+
+    `then`: where the browser goes once signed out there, instead of the signed-out page (an application's
+    checked post_logout_redirect_uri)."""
     goes_on = request.session.get(SIGN_OUT_GOES_ON) if request.user.is_authenticated else None
     if request.user.is_authenticated:
         actions.sign_out(request.user, ip=ip, reason=reason)  # type: ignore[arg-type]
     auth.logout(request)   # flushes the session and its key
     if go_on and isinstance(goes_on, dict) and isinstance(goes_on.get("path"), str):
-        request.session[SIGN_OUT_GOES_ON] = goes_on
+        request.session[SIGN_OUT_GOES_ON] = goes_on | ({"then": then} if then else {})
         return str(goes_on["path"])
     return None

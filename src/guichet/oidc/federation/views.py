@@ -9,12 +9,12 @@ stateDiagram-v2
     callback --> refused: state, code, ID token, nonce, acr or userinfo wrong
     callback --> not_found: no single registry record fits
     callback --> signed_in: account known, linked or opened (provider and ID token kept in the session)
-    signed_in --> sign_out: member signs out (Guichet session ended, ID token carried to the new one)
+    signed_in --> sign_out: member signs out, here or from an application (ID token carried to the new session)
     sign_out --> signed_out_page: end_session off, provider unreachable or without end_session_endpoint
     sign_out --> end_session: state kept, id_token_hint and post_logout_redirect_uri sent
     end_session --> signed_out: provider ended its session
     signed_out --> signed_out_page: state right (audited signed_out) or wrong (audited refused)
-    signed_out_page --> [*]
+    signed_out_page --> [*]: the signed-out page, or the application's post_logout_redirect_uri
 ```
 """
 
@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from oauth2_provider.http import OAuth2ResponseRedirect
 
 from guichet.audit.record import record
 from guichet.journeys.paths import page_path
@@ -148,8 +150,9 @@ def sign_out(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
         log.warning("signing out of %s for %s: Guichet only (%s)", provider, slug, error)
         record("federation.sign_out_skipped", organisation=organisation, account_id=account_id, ip=ip,
                provider=provider, reason=error.reason)
-        return _signed_out_page(slug)
-    request.session[_sign_out_key(slug, provider)] = {"state": state, "account_id": account_id}
+        return _leave(slug, kept.get("then"))
+    request.session[_sign_out_key(slug, provider)] = {"state": state, "account_id": account_id,
+                                                      "then": kept.get("then", "")}
     record("federation.signing_out", organisation=organisation, account_id=account_id, ip=ip, provider=provider)
     return HttpResponseRedirect(url)
 
@@ -173,8 +176,12 @@ def signed_out(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
         record("federation.sign_out_refused", organisation=organisation, ip=ip, provider=provider,
                reason="state" if kept is not None else "not_started",
                account_id=kept.get("account_id") if isinstance(kept, dict) else None)
-    return _signed_out_page(slug)
+    return _leave(slug, kept.get("then") if isinstance(kept, dict) else "")
 
 
-def _signed_out_page(slug: str) -> HttpResponse:
-    return HttpResponseRedirect(page_path(slug) + "?deconnecte=1")   # as web.html.account.logout
+def _leave(slug: str, then: object) -> HttpResponse:
+    """The signed-out page, as web.html.account.logout; or, when an application asked for the sign-out,
+    its post_logout_redirect_uri (checked by oidc.provider.logout, then kept in the session only)."""
+    if isinstance(then, str) and then:
+        return OAuth2ResponseRedirect(then, [urlsplit(then).scheme])
+    return HttpResponseRedirect(page_path(slug) + "?deconnecte=1")
