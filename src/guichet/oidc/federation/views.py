@@ -127,7 +127,6 @@ def _pending(kept: object, state: str) -> provider_api.Pending:
     return pending
 
 
-
 @never_cache
 @require_GET
 def sign_out(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
