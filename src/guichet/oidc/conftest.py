@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,17 +110,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def upstream_provider(live_server: Any) -> Iterator[UpstreamProvider]:
-    """oidc-provider running in node on 127.0.0.1, with one client: the farm's callback on the live server."""
+@contextmanager
+def _provider_running(live_server_url: str) -> Iterator[tuple[UpstreamProvider, subprocess.Popen[str]]]:
+    """oidc-provider running in node on 127.0.0.1, with one client: the farm's addresses on the live server."""
     if shutil.which("node") is None:
         _unavailable("node is not installed: the federation tests run a real provider in node")
     if not (REPOSITORY / "node_modules" / "oidc-provider").is_dir():
         _unavailable("node_modules/oidc-provider is missing: run npm ci")
     client_id, secret = "guichet-test", "test-secret-" + "x" * 40
-    settings = {"client_id": client_id, "client_secret": secret,
-                "redirect_uri": f"{live_server.url}/o/{FARM_SLUG}/federation/franceconnect/callback",
-                "identities": IDENTITIES}
+    federation = f"{live_server_url}/o/{FARM_SLUG}/federation/franceconnect"
+    settings = {"client_id": client_id, "client_secret": secret, "redirect_uri": f"{federation}/callback",
+                "post_logout_redirect_uri": f"{federation}/signed-out", "identities": IDENTITIES}
     # Its messages go to a file: a pipe nobody reads would block the provider once full.
     log = tempfile.TemporaryFile(mode="w+")
     # node from PATH, our own script and settings: nothing here comes from outside the test.
@@ -133,26 +134,56 @@ def upstream_provider(live_server: Any) -> Iterator[UpstreamProvider]:
             process.kill()
             log.seek(0)
             pytest.fail(f"the test provider did not start: {log.read()}")
-        yield UpstreamProvider(json.loads(line)["issuer"], client_id, secret)
+        yield UpstreamProvider(json.loads(line)["issuer"], client_id, secret), process
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
 
 
+@pytest.fixture(scope="session")
+def upstream_provider(live_server: Any) -> Iterator[UpstreamProvider]:
+    """The provider the federation tests share."""
+    with _provider_running(live_server.url) as (provider, _):
+        yield provider
+
+
+@dataclass(frozen=True)
+class StoppableProvider:
+    provider: UpstreamProvider
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture
-def federated_farm(farm: Organisation, upstream_provider: UpstreamProvider, live_base: str,
-                   monkeypatch: pytest.MonkeyPatch) -> Organisation:
-    """The farm with FranceConnect switched on, pointing at the local test provider."""
+def stoppable_provider(live_server: Any) -> Iterator[StoppableProvider]:
+    """A provider of this test's own, which the test may stop (the provider going down)."""
+    with _provider_running(live_server.url) as (provider, process):
+        yield StoppableProvider(provider, process)
+
+
+def federate(farm: Organisation, provider: UpstreamProvider, monkeypatch: pytest.MonkeyPatch,
+             **options: Any) -> Organisation:
+    """The farm with FranceConnect switched on, pointing at a local test provider."""
     from guichet.organisations.apply import apply
     from guichet.policy.model import Organisation as Policy
 
-    monkeypatch.setenv("TEST_FRANCECONNECT_SECRET", upstream_provider.client_secret)
+    monkeypatch.setenv("TEST_FRANCECONNECT_SECRET", provider.client_secret)
     document = farm.policy.model_dump(mode="json")
     document["login"]["federation"]["franceconnect"] |= {
-        "issuer": upstream_provider.issuer, "client_id": upstream_provider.client_id,
+        "issuer": provider.issuer, "client_id": provider.client_id,
         "client_secret_env": "TEST_FRANCECONNECT_SECRET", "enabled": True, "match": [
-            "given_name", "family_name", "birthdate"]}
+            "given_name", "family_name", "birthdate"]} | options
     apply([Policy.model_validate(document)])
     farm.refresh_from_db()
     return farm
+
+
+@pytest.fixture
+def federated_farm(farm: Organisation, upstream_provider: UpstreamProvider, live_base: str,
+                   monkeypatch: pytest.MonkeyPatch) -> Organisation:
+    """The farm with FranceConnect switched on, pointing at the shared test provider."""
+    return federate(farm, upstream_provider, monkeypatch)

@@ -12,9 +12,10 @@ import pytest
 
 from guichet.audit.models import Event
 from guichet.identities.models import Account
-from guichet.oidc.conftest import CALLBACK, UpstreamProvider
+from guichet.journeys.paths import journey_path, page_path
+from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, StoppableProvider, UpstreamProvider, federate, sign_in
 from guichet.oidc.models import FederatedIdentity
-from guichet.oidc.testing.browsing import Arrival, Browser
+from guichet.oidc.testing.browsing import Arrival, Browser, forms
 from guichet.organisations.models import Organisation
 from guichet.registry.matching import name_key
 from guichet.registry.models import MemberRecord
@@ -139,3 +140,173 @@ def test_an_unknown_or_disabled_provider_is_not_found(live_base: str, farm: Orga
     # The farm's preset names FranceConnect but leaves it off until a client id is set.
     assert Browser().go(f"{live_base}/o/{farm.slug}/federation/franceconnect/start").page.status_code == 404
     assert Browser().go(f"{live_base}/o/{farm.slug}/federation/nowhere/start").page.status_code == 404
+
+
+# --- Signing out: Guichet's session, then the provider's (RP-initiated logout) ---
+
+def sign_out(browser: Browser, base: str, organisation: Organisation, stop_at: str = "") -> Arrival:
+    """Press "Se déconnecter" in the member's space."""
+    space = browser.go(f"{base}{page_path(organisation.slug, 'espace')}")
+    assert space.page.url.endswith("/espace/"), space.url
+    form = next(f for f in forms(space.page.text) if f.action.endswith("/deconnexion/"))
+    return browser.go(base + form.action, method="post", data=form.inputs, stop_at=stop_at)
+
+
+def signed_out_page(base: str, organisation: Organisation) -> str:
+    return f"{base}{page_path(organisation.slug)}?deconnecte=1"
+
+
+def signed_out_prefix(base: str, organisation: Organisation) -> str:
+    return f"{base}/o/{organisation.slug}/federation/franceconnect/signed-out"
+
+
+def kinds(account: Account) -> list[str]:
+    return list(Event.objects.filter(account_id=account.pk, kind__startswith="federation.sign").order_by(
+        "id").values_list("kind", flat=True))
+
+
+def is_signed_out_of_guichet(browser: Browser, base: str, organisation: Organisation) -> bool:
+    return browser.go(f"{base}{page_path(organisation.slug, 'espace')}").page.url.endswith("/connexion/")
+
+
+def test_signing_out_ends_the_franceconnect_session_too(
+        live_base: str, federated_farm: Organisation, make_member: Any, upstream_provider: UpstreamProvider) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    assert sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie").page.url.endswith("/espace/")
+    # The provider's end_session shows a form that posts itself (FranceConnect does not ask): submit it.
+    ending = sign_out(browser, live_base, federated_farm)
+    assert ending.page.url.startswith(f"{upstream_provider.issuer}/session/end"), ending.url
+    end_session = parse_qs(urlsplit(ending.page.url).query)
+    assert end_session["post_logout_redirect_uri"] == [signed_out_prefix(live_base, federated_farm)]
+    assert end_session["id_token_hint"][0].count(".") == 2 and end_session["state"][0]
+    landed = browser.submit(ending.page, {})
+    assert landed.page.url == signed_out_page(live_base, federated_farm)
+    assert f"{signed_out_prefix(live_base, federated_farm)}?state={end_session['state'][0]}" in browser.visited
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+    # The provider's session ended too: starting again asks for the login (start() checks it).
+    again = start(browser, live_base, federated_farm)
+    assert sign_in_upstream(browser, again, "marie").page.url.endswith("/espace/")
+
+
+def test_with_end_session_off_only_guichets_session_ends(
+        live_base: str, farm: Organisation, upstream_provider: UpstreamProvider, make_member: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    federate(farm, upstream_provider, monkeypatch, end_session=False)
+    member = make_member(farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    assert sign_in_upstream(browser, start(browser, live_base, farm), "marie").page.url.endswith("/espace/")
+    assert sign_out(browser, live_base, farm).page.url == signed_out_page(live_base, farm)
+    assert not [url for url in browser.visited if url.startswith(upstream_provider.issuer + "/session")]
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == []
+    # The provider still knows the member: starting again signs in without asking for the login.
+    assert browser.go(f"{live_base}/o/{farm.slug}/federation/franceconnect/start").page.url.endswith("/espace/")
+
+
+def test_the_signed_out_state_is_checked_and_works_once(
+        live_base: str, federated_farm: Organisation, make_member: Any) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    ending = sign_out(browser, live_base, federated_farm)
+    stopped = browser.submit(ending.page, {}, stop_at=signed_out_prefix(live_base, federated_farm))
+    state = parse_qs(urlsplit(stopped.url).query)["state"][0]
+    # A wrong state lands on the signed-out page (the member is signed out of Guichet anyway), audited.
+    wrong = browser.go(f"{signed_out_prefix(live_base, federated_farm)}?state={state}x")
+    assert wrong.page.url == signed_out_page(live_base, federated_farm)
+    # The right one no longer works: the state was used up.
+    assert browser.go(stopped.url).page.url == signed_out_page(live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.sign_out_refused"]
+    refusals = Event.objects.filter(kind="federation.sign_out_refused").order_by("id")
+    assert [event.data["reason"] for event in refusals] == ["state", "not_started"]
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+
+
+def test_replaying_the_signed_out_address_changes_nothing(
+        live_base: str, federated_farm: Organisation, make_member: Any) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    browser.submit(sign_out(browser, live_base, federated_farm).page, {})
+    back = next(url for url in browser.visited if url.startswith(signed_out_prefix(live_base, federated_farm)))
+    # Signed in again (by password, in the same browser), then the old address is replayed.
+    login = browser.go(live_base + journey_path(federated_farm.slug, "login"))
+    assert sign_in(browser, live_base, login, member).page.url.endswith("/espace/")
+    assert browser.go(back).page.url == signed_out_page(live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+    assert Event.objects.filter(kind="federation.sign_out_refused", data__reason="not_started").count() == 1
+    assert browser.go(f"{live_base}{page_path(federated_farm.slug, 'espace')}").page.url.endswith("/espace/")
+
+
+def test_a_member_signed_in_with_a_password_signs_out_without_the_provider(
+        live_base: str, federated_farm: Organisation, make_member: Any, upstream_provider: UpstreamProvider) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    # Earlier in this browser: signed in through FranceConnect, then out through the API by a client that
+    # did not follow the redirect (what the provider's sign-out needed stays in the anonymous session).
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    token = browser.http.get(f"{live_base}/api/csrf", timeout=30).json()["csrf_token"]
+    assert "redirect" in browser.http.post(f"{live_base}/api/o/{federated_farm.slug}/logout",
+                                           headers={"X-CSRFToken": token}, timeout=30).json()
+    browser.visited.clear()
+    login = browser.go(live_base + journey_path(federated_farm.slug, "login"))
+    assert sign_in(browser, live_base, login, member).page.url.endswith("/espace/")
+    assert sign_out(browser, live_base, federated_farm).page.url == signed_out_page(live_base, federated_farm)
+    assert not [url for url in browser.visited if url.startswith(upstream_provider.issuer)]
+    assert "/federation/" not in " ".join(browser.visited)
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+    assert kinds(member) == []
+    assert Event.objects.filter(kind="logout", account_id=member.pk).count() == 2
+
+
+def test_signing_out_while_the_provider_is_down_signs_out_of_guichet(
+        live_base: str, farm: Organisation, stoppable_provider: StoppableProvider, make_member: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    federate(farm, stoppable_provider.provider, monkeypatch)
+    member = make_member(farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    assert sign_in_upstream(browser, start(browser, live_base, farm), "marie").page.url.endswith("/espace/")
+    stoppable_provider.stop()
+    assert sign_out(browser, live_base, farm).page.url == signed_out_page(live_base, farm)
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == ["federation.sign_out_skipped"]
+    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "unavailable"
+    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+
+
+def test_signing_out_through_the_api_sends_the_browser_to_the_provider(
+        live_base: str, federated_farm: Organisation, make_member: Any, upstream_provider: UpstreamProvider) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    token = browser.http.get(f"{live_base}/api/csrf", timeout=30).json()["csrf_token"]
+    answer = browser.http.post(f"{live_base}/api/o/{federated_farm.slug}/logout", headers={"X-CSRFToken": token},
+                               timeout=30).json()
+    assert answer == {"signed_in": False, "redirect": f"/o/{federated_farm.slug}/federation/franceconnect/sign-out"}
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+    ending = browser.go(live_base + answer["redirect"])
+    assert ending.page.url.startswith(f"{upstream_provider.issuer}/session/end")
+    assert browser.submit(ending.page, {}).page.url == signed_out_page(live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+
+
+def test_an_application_sign_out_goes_through_franceconnect_and_back_to_the_application(
+        live_base: str, federated_farm: Organisation, make_member: Any, make_client: Any,
+        upstream_provider: UpstreamProvider) -> None:
+    member = make_member(federated_farm, birth_date=date(1956, 3, 14))
+    client, browser = make_client(federated_farm), Browser()
+    sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie")
+    # Without an id_token_hint Guichet asks first (oidc.provider.logout); the member says yes.
+    question = browser.go(f"{live_base}/o/{federated_farm.slug}/oidc/logout?" + urlencode({
+        "client_id": client.client_id, "post_logout_redirect_uri": AFTER_LOGOUT, "state": "app-state"}))
+    ending = browser.submit(question.page, {"action": "sign_out"})
+    assert ending.page.url.startswith(f"{upstream_provider.issuer}/session/end"), ending.url
+    back = browser.submit(ending.page, {}, stop_at=AFTER_LOGOUT)
+    assert back.url == AFTER_LOGOUT + "?state=app-state"
+    assert is_signed_out_of_guichet(browser, live_base, federated_farm)
+    assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
+    assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()
+    start(browser, live_base, federated_farm)   # the provider asks for the login again

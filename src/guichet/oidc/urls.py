@@ -18,4 +18,7 @@ urlpatterns = [
     path("o/<slug:slug>/oidc/logout", EndSession.as_view(), name="end_session"),
     path("o/<slug:slug>/federation/<slug:provider>/start", federation.start, name="federation_start"),
     path("o/<slug:slug>/federation/<slug:provider>/callback", federation.callback, name="federation_callback"),
+    path("o/<slug:slug>/federation/<slug:provider>/sign-out", federation.sign_out, name="federation_sign_out"),
+    path("o/<slug:slug>/federation/<slug:provider>/signed-out", federation.signed_out,
+         name="federation_signed_out"),
 ]

@@ -135,6 +135,11 @@ class Upstream(Strict):
         ["given_name", "family_name", "birthdate"],
         description="Claims compared with the registry record; gender and birthplace with its facts of that name",
     )
+    end_session: bool = Field(
+        True, description="When a member who signed in through this provider signs out, end their session at the "
+                          "provider too (RP-initiated logout, if its discovery document has an end_session_endpoint); "
+                          "FranceConnect requires it",
+    )
     enabled: bool = False
 
     @field_validator("issuer")

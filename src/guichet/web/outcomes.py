@@ -15,6 +15,9 @@ from guichet.journeys.screens import SignedIn
 from guichet.security import devices
 
 BACKEND = "guichet.identities.backend.AccountBackend"
+# Set by a sign-in through an upstream provider (oidc.federation), whose session must end with ours:
+# {"path": one of our addresses where the member's sign-out goes on, ...what that address needs}.
+SIGN_OUT_GOES_ON = "sign_out_goes_on"
 
 
 def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None:
@@ -22,6 +25,7 @@ def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None
     account = Account.objects.get(pk=outcome.account_id, organisation=ctx.organisation)
     account.organisation = ctx.organisation   # already loaded: the audit record need not read it again
     auth.login(request, account, backend=BACKEND)   # cycles the session key: no session fixation
+    request.session.pop(SIGN_OUT_GOES_ON, None)   # left by an earlier sign-out that did not go on; not ours
     request.session["organisation"] = ctx.organisation.slug
     request.session["signed_in_at"] = request.session["seen_at"] = ctx.now.timestamp()
     request.session["method"] = outcome.method
@@ -56,7 +60,25 @@ def signed_in_account(request: HttpRequest, organisation_slug: str) -> Account |
     return None
 
 
-def sign_out(request: HttpRequest, ip: str, reason: str = "member") -> None:
+def sign_out_goes_on(request: HttpRequest, path: str, **carried: str) -> None:
+    """After sign_in: when this member signs out, their browser goes on to `path` (one of our addresses),
+    whose view finds `carried` in the new session (pop it: outcomes.SIGN_OUT_GOES_ON)."""
+    request.session[SIGN_OUT_GOES_ON] = carried | {"path": path}
+
+
+def sign_out(request: HttpRequest, ip: str, reason: str = "member", *, go_on: bool = False,
+             then: str = "") -> str | None:
+    """Ends the session (flushed, new key). With go_on (the member asked to sign out, in a browser), a
+    session opened through an upstream provider keeps what ending it there needs in the new session, and
+    the path to send the browser to is returned; otherwise None. Guichet's own session ends either way.
+
+    `then`: where the browser goes once signed out there, instead of the signed-out page (an application's
+    checked post_logout_redirect_uri)."""
+    goes_on = request.session.get(SIGN_OUT_GOES_ON) if request.user.is_authenticated else None
     if request.user.is_authenticated:
         actions.sign_out(request.user, ip=ip, reason=reason)
     auth.logout(request)   # flushes the session and its key
+    if go_on and isinstance(goes_on, dict) and isinstance(goes_on.get("path"), str):
+        request.session[SIGN_OUT_GOES_ON] = goes_on | ({"then": then} if then else {})
+        return str(goes_on["path"])
+    return None

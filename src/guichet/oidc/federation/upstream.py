@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import requests
 from authlib.common.errors import AuthlibBaseError as OAuthError
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.requests_client import OAuth2Session
 from django.core.cache import cache
 from joserfc import jwt
@@ -24,6 +25,7 @@ from joserfc.jwk import KeySet, KeySetSerialization
 from guichet.policy.model import Upstream
 
 TIMEOUT = 10          # seconds for each call to the provider
+SIGN_OUT_TIMEOUT = 3  # seconds: a member signing out waits for the provider's discovery document no longer
 METADATA_TTL = 600    # the provider's discovery document and keys are re-read every 10 minutes
 ALGORITHMS = ["RS256", "PS256", "ES256"]   # asymmetric only: the client secret never verifies a token
 
@@ -51,22 +53,23 @@ class Identity:
     subject: str
     claims: dict[str, Any]   # the ID token's claims, then the userinfo's (which win)
     acr: str
+    id_token: str            # as received: the id_token_hint when the member signs out
 
 
-def _get_json(url: str) -> dict[str, Any]:
+def _get_json(url: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     try:
-        response = requests.get(url, timeout=TIMEOUT)
+        response = requests.get(url, timeout=timeout)
         response.raise_for_status()
         return dict(response.json())
     except (requests.RequestException, ValueError) as error:
         raise UpstreamError("unavailable", f"{url}: {error}") from None
 
 
-def metadata(upstream: Upstream) -> dict[str, Any]:
+def metadata(upstream: Upstream, *, fresh: bool = False, timeout: float = TIMEOUT) -> dict[str, Any]:
     key = f"oidc:upstream:metadata:{upstream.issuer}"
-    document = cache.get(key)
+    document = None if fresh else cache.get(key)
     if document is None:
-        document = _get_json(f"{upstream.issuer}/.well-known/openid-configuration")
+        document = _get_json(f"{upstream.issuer}/.well-known/openid-configuration", timeout)
         # OpenID Connect Discovery 4.3: the document must name the issuer we asked (no mix-up).
         if document.get("issuer", "").rstrip("/") != upstream.issuer:
             raise UpstreamError("metadata", f"issuer {document.get('issuer')!r} is not {upstream.issuer!r}")
@@ -134,7 +137,28 @@ def identity(upstream: Upstream, redirect_uri: str, pending: Pending, code: str)
     claims = _verified(document, token["id_token"], "id_token")
     _check_id_token(upstream, claims, pending)
     userinfo = _userinfo(upstream, session, document, claims["sub"])
-    return Identity(subject=claims["sub"], claims=claims | userinfo, acr=str(claims.get("acr", "")))
+    return Identity(subject=claims["sub"], claims=claims | userinfo, acr=str(claims.get("acr", "")),
+                    id_token=token["id_token"])
+
+
+def end_session_url(upstream: Upstream, *, id_token_hint: str, state: str, post_logout_redirect_uri: str) -> str:
+    """Where to send the browser of a member signing out, to end their session at the provider too
+    (OpenID Connect RP-Initiated Logout 1.0).
+
+    The discovery document is read again, not from the cache, with a short timeout: a provider that
+    is down, or no longer offers end_session_endpoint, is noticed here and the member is signed out of
+    Guichet only, rather than sent to an error page of the provider."""
+    document = metadata(upstream, fresh=True, timeout=SIGN_OUT_TIMEOUT)
+    endpoint = document.get("end_session_endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise UpstreamError("no_end_session", "the discovery document has no end_session_endpoint")
+    # The ID token travels in this address: in clear only to a local test provider (an http:// issuer,
+    # which the policy allows on the loopback only).
+    if not endpoint.startswith("https://") and not (upstream.issuer.startswith("http://")
+                                                    and endpoint.startswith(upstream.issuer + "/")):
+        raise UpstreamError("no_end_session", f"end_session_endpoint {endpoint!r} is not https://")
+    return add_params_to_uri(endpoint, [("id_token_hint", id_token_hint), ("state", state),
+                                        ("post_logout_redirect_uri", post_logout_redirect_uri)])
 
 
 def _check_id_token(upstream: Upstream, claims: dict[str, Any], pending: Pending) -> None:

@@ -124,13 +124,21 @@ class EndSession(View):
                 _revoke_tokens(logout.application, signed_in)
             record("oidc.logout", organisation=organisation, account_id=signed_in.pk, ip=client_ip(request),
                    client=logout.application.client_id if logout.application else "")
-            outcomes.sign_out(request, client_ip(request), reason="application")
+            # Signed in through FranceConnect (or another provider): its session ends too, on the way back.
+            goes_on = outcomes.sign_out(request, client_ip(request), reason="application", go_on=True,
+                                        then=self._target(logout))
+            if goes_on:
+                return redirect(goes_on)
         return self._leave(logout, slug, signed_out=answer != "stay")
+
+    def _target(self, logout: LogoutRequest) -> str:
+        if not logout.post_logout_redirect_uri:
+            return ""
+        if logout.state:
+            return str(add_params_to_uri(logout.post_logout_redirect_uri, [("state", logout.state)]))
+        return logout.post_logout_redirect_uri
 
     def _leave(self, logout: LogoutRequest, slug: str, signed_out: bool) -> HttpResponse:
         if logout.post_logout_redirect_uri:
-            target = logout.post_logout_redirect_uri
-            if logout.state:
-                target = add_params_to_uri(target, [("state", logout.state)])
-            return OAuth2ResponseRedirect(target, logout.application.get_allowed_schemes())
+            return OAuth2ResponseRedirect(self._target(logout), logout.application.get_allowed_schemes())
         return redirect(page_path(slug) + ("?deconnecte=1" if signed_out else ""))

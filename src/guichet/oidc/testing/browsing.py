@@ -59,6 +59,7 @@ class Browser:
 
     def __init__(self) -> None:
         self.http = requests.Session()
+        self.visited: list[str] = []   # every address requested, in order
         Browser.opened.append(self.http)
 
     @classmethod
@@ -68,6 +69,7 @@ class Browser:
 
     def go(self, url: str, *, stop_at: str = "", method: str = "get", data: dict[str, str] | None = None) -> Arrival:
         """Request url and follow redirects; stop (without fetching) at an address starting with stop_at."""
+        self.visited.append(url)
         response = self.http.request(method, url, data=data, allow_redirects=False, timeout=30)
         for _ in range(20):
             if response.status_code not in (301, 302, 303, 307, 308):
@@ -75,6 +77,7 @@ class Browser:
             target = urljoin(response.url, response.headers["Location"])
             if stop_at and target.startswith(stop_at):
                 return Arrival(target)
+            self.visited.append(target)
             response = self.http.get(target, allow_redirects=False, timeout=30)
         raise AssertionError("too many redirects")
 

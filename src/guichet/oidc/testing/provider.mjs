@@ -2,11 +2,13 @@
 // scopes (given_name, birthdate...), acr "eidas1", ID tokens and userinfo signed with RS256.
 //
 //   node provider.mjs '<settings JSON>'
-//   settings: {client_id, client_secret, redirect_uri, identities: {login: {claims...}}}
+//   settings: {client_id, client_secret, redirect_uri, post_logout_redirect_uri,
+//              identities: {login: {claims...}}}
 //
 // Listens on 127.0.0.1 on a free port and prints one JSON line {"issuer": ...} once ready.
 // Its sign-in page asks for a login (a key of `identities`) and any password; consent is implied
-// (loadExistingGrant grants what was asked), as with FranceConnect's own flow.
+// (loadExistingGrant grants what was asked), as with FranceConnect's own flow. Its end_session
+// (/session/end) does not ask either: its page holds a form that posts itself (see logoutSource).
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -59,6 +61,15 @@ async function handleInteraction(req, res, uid, submitted) {
     { mergeWithLastSubmission: false });
 }
 
+// FranceConnect ends its session without asking the member: the form oidc-provider passes (its xsrf
+// token) gets logout=yes, which ends the whole session rather than this client's part, and posts itself.
+// The tests' Browser runs no script: it submits the form, as the script would.
+async function logoutSource(ctx, form) {
+  const confirmed = form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form>');
+  ctx.body = `<!doctype html><title>Signing out</title>${confirmed}
+<script>document.forms[0].submit()</script>`;
+}
+
 server.listen(0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   provider = new Provider(issuer, {
@@ -66,6 +77,7 @@ server.listen(0, '127.0.0.1', () => {
       client_id: settings.client_id,
       client_secret: settings.client_secret,
       redirect_uris: [settings.redirect_uri],
+      post_logout_redirect_uris: [settings.post_logout_redirect_uri],
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -77,7 +89,11 @@ server.listen(0, '127.0.0.1', () => {
     claims: { openid: ['sub'], ...Object.fromEntries(claimNames.map((name) => [name, [name]])) },
     scopes: ['openid', ...claimNames],
     acrValues: ['eidas1'],
-    features: { devInteractions: { enabled: false }, jwtUserinfo: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      jwtUserinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource },
+    },
     pkce: { required: () => true },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: async (ctx, sub) => {

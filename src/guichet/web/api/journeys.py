@@ -133,8 +133,9 @@ def session(request: HttpRequest, slug: str) -> JsonResponse:
 @require_POST
 def logout(request: HttpRequest, slug: str) -> JsonResponse:
     by_slug(slug)
-    outcomes.sign_out(request, client_ip(request))
-    return JsonResponse({"signed_in": False})
+    goes_on = outcomes.sign_out(request, client_ip(request), go_on=True)
+    # Signed in through FranceConnect (or another provider): the browser must go there to end that session too.
+    return JsonResponse({"signed_in": False, **({"redirect": goes_on} if goes_on else {})})
 
 
 @never_cache

@@ -46,7 +46,11 @@ DOCUMENT: dict[str, Any] = {
         "/api/o/{slug}/session": {"get": {"summary": "Who is signed in", "parameters": [_slug], "responses": {
             "200": _json({"type": "object"}, "Signed in"), "401": _json({"type": "object"}, "Not signed in")}}},
         "/api/o/{slug}/logout": {"post": {"summary": "Sign out", "parameters": [_slug], "responses": {
-            "200": _json({"type": "object"}, "Signed out")}}},
+            "200": _json({"type": "object", "properties": {
+                "signed_in": {"type": "boolean"},
+                "redirect": {"type": "string", "description": "When the member signed in through an upstream "
+                             "provider: send the browser here to end that provider's session too"}}},
+                "Signed out")}}},
     },
     "components": {"schemas": {
         "Notice": {"type": "object", "required": ["code"], "properties": {

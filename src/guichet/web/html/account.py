@@ -31,8 +31,8 @@ def space(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest, slug: str) -> HttpResponse:
     by_slug(slug)
-    outcomes.sign_out(request, client_ip(request))
-    return redirect(page_path(slug) + "?deconnecte=1")
+    goes_on = outcomes.sign_out(request, client_ip(request), go_on=True)   # e.g. FranceConnect's sign-out
+    return redirect(goes_on or page_path(slug) + "?deconnecte=1")
 
 
 @require_POST
