@@ -106,7 +106,7 @@ def test_a_tampered_state_is_refused(live_base: str, federated_farm: Organisatio
                                stop_at=callback_prefix(live_base, federated_farm))
     query = parse_qs(urlsplit(stopped.url).query)
     tampered = browser.go(callback_prefix(live_base, federated_farm) + "?" + urlencode(
-        {"code": query["code"][0], "state": query["state"][0] + "x"}))
+        {"code": query["code"][0], "state": query["state"][0] + "é"}))   # not even ASCII: refused, no error
     assert tampered.page.status_code == 400 and "federation.refused" in codes(tampered)
     # The real state no longer works either: the attempt was used up.
     assert browser.go(stopped.url).page.status_code == 400

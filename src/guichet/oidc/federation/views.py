@@ -122,7 +122,7 @@ def _pending(kept: object, state: str) -> provider_api.Pending:
     if not isinstance(kept, dict) or not state:
         raise provider_api.UpstreamError("state", "no sign-in was started from this browser")
     pending = provider_api.Pending(state=kept["state"], nonce=kept["nonce"], verifier=kept["verifier"])
-    if not secrets.compare_digest(pending.state, state):
+    if not secrets.compare_digest(pending.state.encode(), state.encode()):
         raise provider_api.UpstreamError("state", "the state sent back is not the one we sent")
     return pending
 
