@@ -13,18 +13,11 @@ import argparse
 import http.client
 import json
 import os
-import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from http_login import ROOT, SETUP, SLUG, environment, guichet, signed_in
-from memory import started_server
-
-HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "https://guichet.example",
-           "Content-Type": "application/json"}
+from http_login import HEADERS, SLUG, prepared, signed_in, started_server
 
 
 def signed_in_cookies(port: int, n: int) -> str:
@@ -50,10 +43,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="guichet-auth-bench-"))
-    env = environment(folder)
-    for command in (("migrate", "-v", "0"), ("organisations", "apply"), ("shell", "-c", SETUP)):
-        subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
+    env = prepared("guichet-auth-bench-")
     levels = [int(x) for x in args.levels.split(",")]
     with started_server(env, args.workers) as (port, _server):
         cookies = [signed_in_cookies(port, n) for n in range(max(levels))]   # one member's session per client

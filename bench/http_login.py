@@ -62,6 +62,46 @@ if not Account.objects.filter(organisation=farm, identifier="{IDENTIFIER}").exis
 """
 
 
+HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "https://guichet.example",
+           "Content-Type": "application/json"}
+
+
+class Browser:
+    """One member's HTTP client over one connection: keeps cookies and sends the CSRF token, as a browser's
+    script would. Members come from many addresses (`n` picks one), so per-address limits stay out of it."""
+
+    def __init__(self, port: int, n: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = HEADERS | {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
+        self.cookies: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> bytes:
+        self.connection.request(method, path, json.dumps(body) if body else None, self.headers | {
+            "Cookie": self.cookie_header, "X-CSRFToken": self.cookies.get("guichet_csrf", "")})
+        response = self.connection.getresponse()
+        for key, value in response.getheaders():
+            if key.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.read()
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def prepared(prefix: str, setup: str = SETUP) -> dict[str, str]:
+    """The environment of a server on a migrated database with the policies applied (and `setup` run)."""
+    env = environment(Path(tempfile.mkdtemp(prefix=prefix)))
+    commands = [("migrate", "-v", "0"), ("organisations", "apply")] + ([("shell", "-c", setup)] if setup else [])
+    for command in commands:
+        subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
+    return env
+
+
 def sign_in(port: int, n: int) -> float:
     """One member's whole sign-in (CSRF token, start the journey, submit the password): its duration."""
     return signed_in(port, n)[0]
@@ -69,31 +109,15 @@ def sign_in(port: int, n: int) -> float:
 
 def signed_in(port: int, n: int) -> tuple[float, str]:
     """The duration of a member's sign-in, and the Cookie header of the session it opened."""
-    address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"   # members come from many addresses
-    headers = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": address,
-               "Origin": "https://guichet.example", "Content-Type": "application/json"}
     began = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    cookies: dict[str, str] = {}
-
-    def call(method: str, path: str, body: dict | None = None) -> dict:
-        connection.request(method, path, json.dumps(body) if body else None,
-                           headers | {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-                                      "X-CSRFToken": cookies.get("guichet_csrf", "")})
-        response = connection.getresponse()
-        for key, value in response.getheaders():
-            if key.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-        return json.loads(response.read())
-
-    call("GET", "/api/csrf")
-    run = call("POST", f"/api/o/{SLUG}/journeys/login")["run"]
-    result = call("POST", f"/api/o/{SLUG}/journeys/login/{run}",
-                  {"action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}})
+    browser = Browser(port, n)
+    browser.call("GET", "/api/csrf")
+    run = json.loads(browser.call("POST", f"/api/o/{SLUG}/journeys/login"))["run"]
+    result = json.loads(browser.call("POST", f"/api/o/{SLUG}/journeys/login/{run}", {
+        "action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}}))
     assert result.get("outcome") == "signed_in", result
-    connection.close()
-    return time.perf_counter() - began, "; ".join(f"{k}={v}" for k, v in cookies.items())
+    browser.close()
+    return time.perf_counter() - began, browser.cookie_header
 
 
 @contextmanager
@@ -158,10 +182,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="guichet-http-bench-"))
-    env = environment(folder)
-    for command in (("migrate", "-v", "0"), ("organisations", "apply"), ("shell", "-c", SETUP)):
-        subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
+    env = prepared("guichet-http-bench-")
     with started_server(env, args.workers) as (port, server):
         sign_in(port, 0)   # warm up
         raw = raw_rate(args.seconds / 2, args.workers)

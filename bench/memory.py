@@ -10,17 +10,11 @@ Uses a temporary SQLite file unless DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from http_login import ROOT, SLUG, environment, guichet, started_server
-
-HEADERS = {"Host": "guichet.example", "X-Forwarded-Proto": "https", "Origin": "https://guichet.example",
-           "Content-Type": "application/json"}
+from http_login import SLUG, Browser, prepared, started_server
 
 
 def rss_mib(pid: int) -> float:
@@ -37,35 +31,20 @@ def worker_pid(master: int) -> int:
 
 def one_visit(port: int, n: int) -> None:
     """A member arriving: home page, CSRF token, a new sign-in journey and its screen."""
-    cookies: dict[str, str] = {}
-    headers = HEADERS | {"X-Forwarded-For": f"10.3.{n // 256 % 256}.{n % 256}"}
-
-    def call(method: str, path: str) -> bytes:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request(method, path, headers=headers | {
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-            "X-CSRFToken": cookies.get("guichet_csrf", "")})
-        response = connection.getresponse()
-        for key, value in response.getheaders():
-            if key.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-        return response.read()
-
+    browser = Browser(port, 3 * 65536 + n)
+    call = browser.call
     call("GET", "/")
     call("GET", "/api/csrf")
     run = json.loads(call("POST", f"/api/o/{SLUG}/journeys/login"))["run"]
     call("GET", f"/api/o/{SLUG}/journeys/login/{run}")
+    browser.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="requests in all (4 per visit)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="guichet-memory-bench-"))
-    env = environment(folder)
-    for command in (("migrate", "-v", "0"), ("organisations", "apply")):
-        subprocess.run(guichet(*command), env=env, cwd=ROOT, check=True, capture_output=True)
+    env = prepared("guichet-memory-bench-", setup="")
     with started_server(env, 1) as (port, server):
         time.sleep(1)   # gunicorn forks its worker after it listens
         pid = worker_pid(server.pid)

@@ -26,16 +26,16 @@ def follow(page: Page, live_url: str, link: str) -> None:
     page.goto(f"{live_url}{parts.path}?{parts.query}")
 
 
-def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any],
-                                                smtp_sink: Any) -> None:
-    pension = organisations[PENSION]
+def add_marie_and_colleagues(pension: Any) -> None:
+    """Marie-Hélène D'Arcy of the Mairie de Lyon, and members of the other employers the question offers."""
     for n, employer in enumerate(EMPLOYERS[1:], start=100):
         add_member(pension, f"{n:09d}", last=f"Autre{n}", facts={"employer": employer})
     add_member(pension, "000012345", email="marie-helene.darcy@example.org", born=date(1958, 3, 14),
                facts={"employer": "Mairie de Lyon", "affiliation_year": "1984"})
-    page.goto(f"{live_url}/o/{PENSION}/inscription/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Créer mon compte en ligne"
-    assert_accessible(page)
+
+
+def fill_in_marie(page: Page) -> None:
+    """The pension fund's registration form, filled in as Marie-Hélène, and sent."""
     page.get_by_label("Numéro d'identification unique (UID)").fill("000012345")
     page.get_by_label("Prénom").fill("Marie-Hélène")
     page.get_by_label("Nom", exact=True).fill("D'Arcy")
@@ -43,6 +43,15 @@ def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organ
     page.get_by_label("Adresse e-mail", exact=True).fill("marie-helene.darcy@example.org")
     page.get_by_label("Confirmer l'adresse e-mail").fill("marie-helene.darcy@example.org")
     page.get_by_role("button", name="S'inscrire").click()
+
+
+def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any],
+                                                smtp_sink: Any) -> None:
+    add_marie_and_colleagues(organisations[PENSION])
+    page.goto(f"{live_url}/o/{PENSION}/inscription/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Créer mon compte en ligne"
+    assert_accessible(page)
+    fill_in_marie(page)
 
     assert page.get_by_role("heading", level=1).inner_text() == "Questions de vérification"
     assert page.get_by_text("[1 / 2] Quel est le nom de votre organisme employeur actuel ?").is_visible()
@@ -82,20 +91,10 @@ def test_pension_fund_registration_in_a_browser(page: Page, live_url: str, organ
 
 def test_an_answer_not_in_the_list_can_be_typed_without_javascript(no_js_page: Page, live_url: str,
                                                                   organisations: dict[str, Any]) -> None:
-    pension = organisations[PENSION]
-    for n, employer in enumerate(EMPLOYERS[1:], start=100):
-        add_member(pension, f"{n:09d}", last=f"Autre{n}", facts={"employer": employer})
-    add_member(pension, "000012345", email="marie-helene.darcy@example.org", born=date(1958, 3, 14),
-               facts={"employer": "Mairie de Lyon", "affiliation_year": "1984"})
+    add_marie_and_colleagues(organisations[PENSION])
     page = no_js_page
     page.goto(f"{live_url}/o/{PENSION}/inscription/")
-    page.get_by_label("Numéro d'identification unique (UID)").fill("000012345")
-    page.get_by_label("Prénom").fill("Marie-Hélène")
-    page.get_by_label("Nom", exact=True).fill("D'Arcy")
-    page.get_by_label("Date de naissance").fill("1958-03-14")
-    page.get_by_label("Adresse e-mail", exact=True).fill("marie-helene.darcy@example.org")
-    page.get_by_label("Confirmer l'adresse e-mail").fill("marie-helene.darcy@example.org")
-    page.get_by_role("button", name="S'inscrire").click()
+    fill_in_marie(page)
     page.get_by_label("Saisissez la réponse si elle n'est pas dans la liste").fill("mairie de lyon")
     page.get_by_role("button", name="Soumettre").click()
     assert page.get_by_text("[2 / 2]").is_visible()   # typed in another case, still the right answer
