@@ -143,3 +143,15 @@ def test_production_defaults_refuse_to_start_with_every_problem_listed(tmp_path:
     for variable in ("SECRET_KEY", "BASE_URL", "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATABASE_URL"):
         assert f"- {variable}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_imports_every_view_before_its_first_request(tmp_path: Path) -> None:
+    """Loading the application (what a gunicorn worker does at start-up) imports the URL configuration and
+    its views, so the first member to reach a new worker does not wait half a second for them."""
+    probe = ("import sys; import guichet.project.wsgi; "
+             "print(sorted(m for m in ('guichet.project.urls', 'guichet.web.api.journeys', "
+             "'oauth2_provider.views') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], env=production_environment(tmp_path),  # noqa: S603
+                            cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL, check=True)
+    assert result.stdout.strip() == "['guichet.project.urls', 'guichet.web.api.journeys', 'oauth2_provider.views']"
