@@ -2,7 +2,11 @@
 concurrency levels, beside the raw argon2id rate of the same machine using the same number of cores.
 Prints figures; asserts nothing.
 
-    .venv/bin/python bench/http_login.py [--seconds 10] [--levels 1,4,16] [--workers N]
+    .venv/bin/python bench/http_login.py [--seconds 10] [--levels 1,4,16] [--workers N] [--cores 1]
+
+With --cores, Guichet runs only on those cores (Linux CPU numbers) and this client on the others, as on
+a node of its own; the raw rate is then measured on those cores only. PostgreSQL and Redis are left where
+the system runs them.
 
 Uses a temporary SQLite file unless DATABASE_URL is set (use PostgreSQL for figures that mean something
 for production). The farm preset is used: no second factor, so one request is one password check.
@@ -121,13 +125,15 @@ def signed_in(port: int, n: int) -> tuple[float, str]:
 
 
 @contextmanager
-def started_server(env: dict[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """`guichet serve` on a free port, until it listens; stopped afterwards."""
+def started_server(env: dict[str, str], workers: int,
+                   cores: set[int] | None = None) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`guichet serve` on a free port (only on `cores`, if given), until it listens; stopped afterwards."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(guichet("serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
     try:
         for _ in range(300):
             try:
@@ -165,14 +171,16 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     return used
 
 
-def raw_rate(seconds: float, processes: int) -> float:
+def raw_rate(seconds: float, processes: int, cores: set[int] | None = None) -> float:
     code = ("import time,sys\nfrom argon2 import PasswordHasher,Type\n"
             "h=PasswordHasher(time_cost=int(sys.argv[1]),memory_cost=int(sys.argv[2]),parallelism=int(sys.argv[3]),"
             "type=Type.ID)\ne=h.hash('x');n=0;end=time.time()+float(sys.argv[4])\n"
             "while time.time()<end:\n h.verify(e,'x');n+=1\nprint(n)")
     params = [os.environ.get("PASSWORD_ARGON2_TIME_COST", "2"), os.environ.get("PASSWORD_ARGON2_MEMORY_KIB", "19456"),
               os.environ.get("PASSWORD_ARGON2_PARALLELISM", "1"), str(seconds)]
-    runs = [subprocess.Popen([sys.executable, "-c", code, *params], stdout=subprocess.PIPE) for _ in range(processes)]
+    runs = [subprocess.Popen([sys.executable, "-c", code, *params], stdout=subprocess.PIPE,
+                             preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+            for _ in range(processes)]
     return sum(int(r.communicate()[0]) for r in runs) / seconds
 
 
@@ -181,12 +189,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--cores", default="", help="comma-separated CPU numbers for Guichet alone")
     args = parser.parse_args()
+    cores = {int(c) for c in args.cores.split(",")} if args.cores else None
+    if cores:
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - cores)   # this client stays off them
+    used = len(cores) if cores else args.workers
     env = prepared("guichet-http-bench-")
-    with started_server(env, args.workers) as (port, server):
+    with started_server(env, args.workers, cores) as (port, server):
         sign_in(port, 0)   # warm up
-        raw = raw_rate(args.seconds / 2, args.workers)
-        print(f"gunicorn workers: {args.workers}; raw argon2id verifications/s on {args.workers} cores: {raw:.1f}")
+        raw = raw_rate(args.seconds / 2, used, cores)
+        print(f"gunicorn workers: {args.workers}" + (f" on cores {sorted(cores)} alone" if cores else "")
+              + f"; raw argon2id verifications/s on {used} cores: {raw:.1f}")
         counter = iter(range(1, 10**9))
         lock = threading.Lock()
         for level in [int(x) for x in args.levels.split(",")]:
@@ -212,7 +226,7 @@ def main() -> None:
             print(f"concurrency {level:3d}: {rate:7.1f} sign-ins/s ({rate / raw:4.0%} of raw), "
                   f"median {latencies[len(latencies) // 2] * 1000:6.1f} ms, p99 {p99 * 1000:7.1f} ms")
             print("                 CPU per sign-in: " + ", ".join(f"{k} {v:.1f} ms" for k, v in cpu.items())
-                  + f" (one argon2id verification: {args.workers / raw * 1000:.1f} ms)")
+                  + f" (one argon2id verification: {used / raw * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -28,11 +28,13 @@ CATALOGUE: dict[str, Promise] = {
     "login.invalid": _("The identifier or password is incorrect, or access is temporarily blocked after "
                        "too many failed attempts. Check what you typed, or use “Forgot your password?”."),
     "login.lockout_rule": _("For your security, after {failures} failed attempts access is blocked for {duration}."),
+    "login.lockout_escalates": _("If the failures go on after that, access is blocked for longer each time."),
     "login.not_activated": _("Your account is not activated yet. Follow the link in the email we sent you "
                              "when you registered."),
     "login.temporary_password_expired": _("Your temporary password has expired. Ask for a new one with "
                                           "“Forgot your password?”."),
     "login.mfa_notice": _("Since {date}, every member must set up two-step verification at sign-in."),
+    "login.mfa_notice_upcoming": _("From {date}, every member must set up two-step verification at sign-in."),
     "login.signed_out": _("You are signed out."),
     "login.session_expired": _("Your session has ended. Please sign in again."),
     # codes
@@ -103,6 +105,8 @@ CATALOGUE: dict[str, Promise] = {
     "registration.provisioned_sms": _("You do not need to register: we create the accounts of our members. "
                                       "Your identifier and a temporary password are sent to you by text "
                                       "message. Sign in with them, then choose your own password."),
+    "registration.provisioned_lost": _("You never received them, or lost them? Ask for a new temporary password "
+                                       "with “Forgot your password?”."),
     # recovery (the same answers whether or not an account matches: no enumeration)
     "recovery.sent_if_exists": _("If an account matches what you typed, we have sent it an email with a link to "
                                  "choose a new password. The link is valid for {duration}. If you do not see the "

@@ -75,8 +75,9 @@ class Credentials(Step):
         identifier = policy.login.identifier
         notices = []
         since = policy.login.second_factor.enrolment_required_from
-        if since:
-            notices.append(Notice.of("login.mfa_notice", "info", date=since.strftime("%d/%m/%Y")))
+        if since:   # the guide's "À partir du 11 octobre 2025" before the date, "Depuis le" after it
+            code = "login.mfa_notice" if ctx.now.date() >= since else "login.mfa_notice_upcoming"
+            notices.append(Notice.of(code, "info", date=since.strftime("%d/%m/%Y")))
         rule = policy.login.lockout
         hours = rule.duration.total_seconds() / 3600
         duration = (_("%(n)d hours") % {"n": hours}) if hours >= 1 and hours == int(hours) else \
@@ -91,7 +92,8 @@ class Credentials(Step):
                 Field("password", "password", _("Password"), autocomplete="current-password", max_length=1024),
             ),
             actions=(Action("sign_in", _("Next") if policy.login.second_factor.required else _("Sign in")),),
-            paragraphs=(Notice.of("login.lockout_rule", failures=rule.max_failures, duration=duration).text,),
+            paragraphs=(Notice.of("login.lockout_rule", failures=rule.max_failures, duration=duration).text,
+                        *((Notice.of("login.lockout_escalates").text,) if rule.escalate else ())),
             links=(
                 # "S'identifier avec FranceConnect" and other upstreams: URLs served by guichet.oidc.
                 *(Link(upstream.label.get(ctx.language), f"/o/{slug}/federation/{name}/start")

@@ -59,7 +59,7 @@ class Provisioned(Step):
         channel = ctx.policy.registration.temporary_password_channel
         return Screen(title=_("Create my online account"),
                       notices=(Notice.of(f"registration.provisioned_{channel}"),),
-                      paragraphs=support_paragraphs(ctx),
+                      paragraphs=(Notice.of("registration.provisioned_lost").text, *support_paragraphs(ctx)),
                       links=(Link(_("Sign in"), journey_path(slug, "login")),
                              Link(_("Forgot your password?"), journey_path(slug, "recovery"))))
 

@@ -94,6 +94,8 @@ class Lockout(Strict):
     duration: Duration = timedelta(minutes=15)
     escalate: bool = Field(True, description="After a first lock, each further failure locks again, twice as long")
     max_duration: Duration = timedelta(hours=24)
+    forget_after: Duration = Field(timedelta(hours=24), description=(
+        "Failures are forgotten once this long has passed since the last one and since the end of any lock"))
     notify_member: bool = True
 
 

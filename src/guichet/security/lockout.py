@@ -3,7 +3,8 @@
 The identity key is the account when the identifier is known, else the normalised identifier, so
 "Jean.Dupont@x.fr" and "jean.dupont@x.fr " share one counter, and unknown identifiers are throttled too
 (the member sees the same answer either way). Escalation: after a first lock, every further failure
-locks again, each time twice as long (capped), until a successful sign-in clears the record.
+locks again, each time twice as long (capped), until a successful sign-in clears the record, or until
+`forget_after` has passed with no failure and no lock (a typo today does not add to failures of last month).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def lock_duration(rule: Lockout, locks_before: int) -> timedelta:
 @transaction.atomic
 def record_failure(organisation: Any, key: str, rule: Lockout, now: datetime) -> Status:
     row = _row_for_update(organisation, key)
+    if _forgotten(row, rule, now):
+        row.failures, row.locks, row.locked_until = 0, 0, None
     row.failures += 1
     row.last_failure_at = now
     lock = False
@@ -74,6 +77,11 @@ def record_failure(organisation: Any, key: str, rule: Lockout, now: datetime) ->
         row.locks += 1
     row.save()
     return Status(row.locked_until, just_locked=lock)
+
+
+def _forgotten(row: LoginThrottle, rule: Lockout, now: datetime) -> bool:
+    quiet_since = max(filter(None, (row.last_failure_at, row.locked_until)), default=None)
+    return quiet_since is not None and now - quiet_since >= rule.forget_after
 
 
 def record_success(organisation: Any, key: str, status: Status | None = None) -> None:

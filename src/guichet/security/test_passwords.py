@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.utils import translation
 from hypothesis import given, settings
@@ -27,9 +25,8 @@ def test_pension_fund_asks_twelve_characters_and_three_kinds_of_four(pension: Or
     accepted = evaluate("lavande-sur-le-toit7", rules, user_inputs=MEMBER)
     assert accepted.acceptable, accepted.problems
     assert codes(accepted) == [
-        "password.min_length", "password.max_length", "password.classes", "password.common",
-        "password.personal", "password.strength",
-    ]
+        "password.min_length", "password.classes", "password.common", "password.personal", "password.strength",
+    ]   # no "at most 128 characters": a technical limit, not one of the guide's rules
     # Three kinds are enough: no upper case here.
     assert dict(accepted.classes) == {
         "password.lowercase": True, "password.uppercase": False,
@@ -45,8 +42,8 @@ def test_farm_asks_eight_characters_all_four_kinds_and_medium_strength(farm: Org
     accepted = evaluate("Kx9!vLq2", rules)
     assert accepted.acceptable, accepted.problems
     assert codes(accepted) == [
-        "password.min_length", "password.max_length", "password.lowercase", "password.uppercase",
-        "password.digit", "password.special", "password.common", "password.personal", "password.strength",
+        "password.min_length", "password.lowercase", "password.uppercase", "password.digit",
+        "password.special", "password.common", "password.personal", "password.strength",
     ]
     assert evaluate("Kx9vLq2pZ", rules).problems == ["password.special"]
     # All four kinds, but the gauge says weak: refused.
@@ -59,7 +56,7 @@ def test_health_mutual_accepts_eight_to_twenty_five_characters(health: Organisat
     rules = health.policy.password
     assert evaluate("Kx9!vLq2", rules).acceptable
     too_long = evaluate("Kx9!vLq2#pZw-Kx9!vLq2#pZw", rules)  # 25 characters: the maximum
-    assert too_long.acceptable
+    assert too_long.acceptable and "password.max_length" in [code for code, _ in too_long.checks]   # shown
     assert evaluate("Kx9!vLq2#pZw-Kx9!vLq2#pZw!", rules).problems == ["password.max_length"]
     assert evaluate("Kx9!", rules).problems == ["password.min_length", "password.strength"]
 
@@ -123,13 +120,14 @@ def test_messages_give_the_numbers_of_the_rules_in_french_and_english() -> None:
             assert describe(code, rules) != french, f"{code} has no French translation"
 
 
-def test_evaluation_is_fast_even_for_long_passwords() -> None:
-    rules = PasswordRules()
-    evaluate("warm-up", rules)  # the lists load once per process
-    started = time.perf_counter()
-    for password in ["Kx9!vLq2#pZw", "Lavande-sur-le-toit7", "Soleil2024!", "ab" * 500]:
-        evaluate(password, rules, user_inputs=MEMBER)
-    assert (time.perf_counter() - started) / 4 < 0.05
+def test_the_gauge_reads_only_the_start_of_a_very_long_password() -> None:
+    """zxcvbn's work grows fast with the length: past ZXCVBN_MAX characters the rest is not scored, so a
+    pasted novel costs no more than a long password (the time itself: bench/password_strength.py)."""
+    long = "Kx9!vLq2#pZw" * 100
+    assert passwords._score(long, MEMBER) == passwords._score(long[:passwords.ZXCVBN_MAX], MEMBER)
+    assert passwords._score(long[:passwords.ZXCVBN_MAX], MEMBER) != passwords._score(long[:5], MEMBER)
+    assert evaluate("ab" * 500, PasswordRules()).problems == ["password.max_length", "password.classes",
+                                                              "password.strength"]
 
 
 @settings(max_examples=200, deadline=None)

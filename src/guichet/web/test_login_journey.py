@@ -106,6 +106,52 @@ def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health
     assert not LoginThrottle.objects.exists()
 
 
+def test_failures_are_forgotten_after_a_quiet_day(drive, health, make_account) -> None:
+    """lockout.forget_after (24 hours): old failures and locks do not add to today's, so a typo does not
+    lock out a member who was locked last month; within the day, escalation holds."""
+    account = make_account(health, factors=())
+    driver = drive(health.slug)
+    text = " ".join(driver.open("login").text.split())
+    assert "après 3 tentatives de connexion en échec, l’accès à votre espace est bloqué durant 2 heures" in text
+    assert "Si les échecs continuent ensuite, le blocage dure chaque fois plus longtemps." in text   # ours
+    for _ in range(3):
+        sign_in_password(driver, account.identifier, "wrong")   # locked for 2 hours
+    a_day_ago = timezone.now() - timedelta(hours=24, minutes=1)
+    LoginThrottle.objects.update(locked_until=a_day_ago, last_failure_at=a_day_ago - timedelta(hours=2))
+    sign_in_password(driver, account.identifier, "wrong")
+    throttle = LoginThrottle.objects.get()
+    assert (throttle.failures, throttle.locks, throttle.locked_until) == (1, 0, None)   # not locked again
+    for _ in range(2):
+        sign_in_password(driver, account.identifier, "wrong")
+    throttle.refresh_from_db()
+    assert throttle.locks == 1 and throttle.locked_until is not None   # the guide's 3 failures, 2 hours
+    assert abs((throttle.locked_until - timezone.now()) - timedelta(hours=2)) < timedelta(minutes=1)
+    # A quiet day counts from the end of the lock, not from the last failure.
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(hours=1),
+                                 last_failure_at=a_day_ago)
+    sign_in_password(driver, account.identifier, "wrong")
+    throttle.refresh_from_db()
+    assert throttle.locks == 2   # escalated: locked again at once
+
+
+def test_the_second_factor_notice_speaks_of_the_policy_date_as_past_or_to_come(drive, pension) -> None:
+    from guichet.conftest import POLICY_DIR
+    from guichet.organisations.apply import apply
+    from guichet.policy.loader import load_folder
+
+    assert "login.mfa_notice" in drive(pension.slug).open("login").notices   # 11 October 2025: past
+    soon = timezone.now().date() + timedelta(days=10)
+    def later(policy):
+        login = policy.login.model_copy(update={"second_factor": policy.login.second_factor.model_copy(
+            update={"enrolment_required_from": soon})})
+        return policy.model_copy(update={"login": login})
+
+    apply([later(p) if p.slug == pension.slug else p for p in load_folder(POLICY_DIR)])
+    page = drive(pension.slug).open("login")
+    assert "login.mfa_notice_upcoming" in page.notices and "login.mfa_notice" not in page.notices
+    assert f"À partir du {soon:%d/%m/%Y}, tous les adhérents" in page.text
+
+
 def test_remembered_device_skips_the_code_until_the_password_changes(drive, pension, make_account,
                                                                       smtp_sink) -> None:
     from guichet.identities import actions

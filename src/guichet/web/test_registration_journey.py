@@ -374,6 +374,7 @@ def test_farm_registration_page_explains_the_letter(drive, farm) -> None:
     assert page.notices == ["registration.provisioned_postal"]
     assert page.fields == [] and page.actions == []
     assert "01 23 45 67 89" in page.text
+    assert "Demandez un nouveau mot de passe provisoire avec « Mot de passe oublié ? »" in page.text
 
 
 def test_farm_registration_cannot_be_forced_through_the_api(farm, client) -> None:
