@@ -6,6 +6,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -111,8 +112,10 @@ def _unavailable(reason: str) -> None:
 
 
 @contextmanager
-def _provider_running(live_server_url: str) -> Iterator[tuple[UpstreamProvider, subprocess.Popen[str]]]:
-    """oidc-provider running in node on 127.0.0.1, with one client: the farm's addresses on the live server."""
+def _provider_running(live_server_url: str, *,
+                      end_session: bool = True) -> Iterator[tuple[UpstreamProvider, subprocess.Popen[str]]]:
+    """oidc-provider running in node on 127.0.0.1, with one client: the farm's addresses on the live server.
+    Without end_session, its discovery document names no end_session_endpoint (no RP-initiated logout)."""
     if shutil.which("node") is None:
         _unavailable("node is not installed: the federation tests run a real provider in node")
     if not (REPOSITORY / "node_modules" / "oidc-provider").is_dir():
@@ -120,7 +123,8 @@ def _provider_running(live_server_url: str) -> Iterator[tuple[UpstreamProvider, 
     client_id, secret = "guichet-test", "test-secret-" + "x" * 40
     federation = f"{live_server_url}/o/{FARM_SLUG}/federation/franceconnect"
     settings = {"client_id": client_id, "client_secret": secret, "redirect_uri": f"{federation}/callback",
-                "post_logout_redirect_uri": f"{federation}/signed-out", "identities": IDENTITIES}
+                "post_logout_redirect_uri": f"{federation}/signed-out", "identities": IDENTITIES,
+                "end_session": end_session}
     # Its messages go to a file: a pipe nobody reads would block the provider once full.
     log = tempfile.TemporaryFile(mode="w+")
     # node from PATH, our own script and settings: nothing here comes from outside the test.
@@ -136,6 +140,7 @@ def _provider_running(live_server_url: str) -> Iterator[tuple[UpstreamProvider, 
             pytest.fail(f"the test provider did not start: {log.read()}")
         yield UpstreamProvider(json.loads(line)["issuer"], client_id, secret), process
     finally:
+        process.send_signal(signal.SIGCONT)   # a frozen provider (StoppableProvider.freeze) ends too
         process.terminate()
         process.wait(timeout=10)
         log.close()
@@ -154,8 +159,14 @@ class StoppableProvider:
     process: subprocess.Popen[str]
 
     def stop(self) -> None:
+        """Down: connections to its address are refused."""
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """Unreachable in another way: its address still accepts connections (the kernel does), but the
+        provider never answers, so a caller waits for its own timeout."""
+        self.process.send_signal(signal.SIGSTOP)
 
 
 @pytest.fixture
@@ -163,6 +174,13 @@ def stoppable_provider(live_server: Any) -> Iterator[StoppableProvider]:
     """A provider of this test's own, which the test may stop (the provider going down)."""
     with _provider_running(live_server.url) as (provider, process):
         yield StoppableProvider(provider, process)
+
+
+@pytest.fixture
+def provider_without_end_session(live_server: Any) -> Iterator[UpstreamProvider]:
+    """A provider of this test's own whose discovery document has no end_session_endpoint."""
+    with _provider_running(live_server.url, end_session=False) as (provider, _):
+        yield provider
 
 
 def federate(farm: Organisation, provider: UpstreamProvider, monkeypatch: pytest.MonkeyPatch,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,6 +16,7 @@ from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path, page_path
 from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, StoppableProvider, UpstreamProvider, federate, sign_in
 from guichet.oidc.models import FederatedIdentity
+from guichet.oidc.test_provider import RelyingParty
 from guichet.oidc.testing.browsing import Arrival, Browser, forms
 from guichet.organisations.models import Organisation
 from guichet.registry.matching import name_key
@@ -277,6 +279,27 @@ def test_signing_out_while_the_provider_is_down_signs_out_of_guichet(
     assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
 
 
+def test_signing_out_of_a_provider_without_end_session_endpoint_signs_out_of_guichet(
+        live_base: str, farm: Organisation, provider_without_end_session: UpstreamProvider, make_member: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # end_session stays on (the default, as FranceConnect requires): the provider just does not offer it.
+    federate(farm, provider_without_end_session, monkeypatch)
+    member = make_member(farm, birth_date=date(1956, 3, 14))
+    browser = Browser()
+    assert sign_in_upstream(browser, start(browser, live_base, farm), "marie").page.url.endswith("/espace/")
+    browser.visited.clear()
+    landed = sign_out(browser, live_base, farm)
+    assert landed.page.status_code == 200 and landed.page.url == signed_out_page(live_base, farm)
+    assert "login.signed_out" in codes(landed)
+    # Through the federation's sign-out (the provider's discovery document was read there), not on to the provider.
+    assert f"{live_base}/o/{farm.slug}/federation/franceconnect/sign-out" in browser.visited
+    assert not [url for url in browser.visited if url.startswith(provider_without_end_session.issuer)]
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == ["federation.sign_out_skipped"]
+    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "no_end_session"
+    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+
+
 def test_signing_out_through_the_api_sends_the_browser_to_the_provider(
         live_base: str, federated_farm: Organisation, make_member: Any, upstream_provider: UpstreamProvider) -> None:
     member = make_member(federated_farm, birth_date=date(1956, 3, 14))
@@ -310,3 +333,58 @@ def test_an_application_sign_out_goes_through_franceconnect_and_back_to_the_appl
     assert kinds(member) == ["federation.signing_out", "federation.signed_out"]
     assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()
     start(browser, live_base, federated_farm)   # the provider asks for the login again
+
+
+def test_an_application_sign_out_while_franceconnect_is_down_goes_back_to_the_application(
+        live_base: str, farm: Organisation, stoppable_provider: StoppableProvider, make_member: Any,
+        make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    federate(farm, stoppable_provider.provider, monkeypatch)
+    member = make_member(farm, birth_date=date(1956, 3, 14))
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm)), Browser()
+    assert browser.go(app.authorization_url(), stop_at=CALLBACK).page.url.endswith("/connexion/")
+    callback = sign_in_upstream(browser, start(browser, live_base, farm), "marie", stop_at=CALLBACK)
+    tokens = app.tokens(callback.url)
+    stoppable_provider.stop()
+    # The application's own id_token_hint: Guichet signs the member out without asking.
+    browser.visited.clear()
+    back = browser.go(app.metadata["end_session_endpoint"] + "?" + urlencode({
+        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": AFTER_LOGOUT, "state": "bye"}),
+        stop_at=AFTER_LOGOUT)
+    assert back.response is None and back.url == AFTER_LOGOUT + "?state=bye", back.url
+    assert browser.visited[1:] == [f"{live_base}/o/{farm.slug}/federation/franceconnect/sign-out"]
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == ["federation.sign_out_skipped"]
+    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "unavailable"
+    assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()
+    assert Event.objects.filter(kind="oidc.logout", account_id=member.pk, data__client=app.client.client_id).exists()
+    userinfo = browser.http.get(app.metadata["userinfo_endpoint"], timeout=30,
+                                headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert userinfo.status_code in (401, 403)   # the application's tokens were revoked
+
+
+def test_an_application_sign_out_while_franceconnect_does_not_answer_ends_on_the_signed_out_page(
+        live_base: str, farm: Organisation, stoppable_provider: StoppableProvider, make_member: Any,
+        make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guichet.oidc.federation.upstream import SIGN_OUT_TIMEOUT, TIMEOUT
+
+    federate(farm, stoppable_provider.provider, monkeypatch)
+    member = make_member(farm, birth_date=date(1956, 3, 14))
+    client, browser = make_client(farm), Browser()
+    assert sign_in_upstream(browser, start(browser, live_base, farm), "marie").page.url.endswith("/espace/")
+    stoppable_provider.freeze()
+    # No id_token_hint, no post_logout_redirect_uri: Guichet asks, then shows its signed-out page.
+    question = browser.go(f"{live_base}/o/{farm.slug}/oidc/logout?" + urlencode({"client_id": client.client_id}))
+    browser.visited.clear()
+    began = time.monotonic()
+    landed = browser.submit(question.page, {"action": "sign_out"})
+    waited = time.monotonic() - began
+    assert landed.page.status_code == 200 and landed.page.url == signed_out_page(live_base, farm)
+    assert "login.signed_out" in codes(landed)
+    assert f"{live_base}/o/{farm.slug}/federation/franceconnect/sign-out" in browser.visited
+    assert not [url for url in browser.visited if url.startswith(stoppable_provider.provider.issuer)]
+    # The member waited for the short sign-out timeout, not for the one of signing in.
+    assert SIGN_OUT_TIMEOUT <= waited < TIMEOUT, waited
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == ["federation.sign_out_skipped"]
+    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "unavailable"
+    assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()

@@ -3,12 +3,14 @@
 //
 //   node provider.mjs '<settings JSON>'
 //   settings: {client_id, client_secret, redirect_uri, post_logout_redirect_uri,
-//              identities: {login: {claims...}}}
+//              identities: {login: {claims...}}, end_session (optional, true by default)}
 //
 // Listens on 127.0.0.1 on a free port and prints one JSON line {"issuer": ...} once ready.
 // Its sign-in page asks for a login (a key of `identities`) and any password; consent is implied
 // (loadExistingGrant grants what was asked), as with FranceConnect's own flow. Its end_session
 // (/session/end) does not ask either: its page holds a form that posts itself (see logoutSource).
+// With end_session false it has none: no /session/end, and no end_session_endpoint in its discovery
+// document (a provider without RP-initiated logout).
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -92,7 +94,7 @@ server.listen(0, '127.0.0.1', () => {
     features: {
       devInteractions: { enabled: false },
       jwtUserinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource },
+      rpInitiatedLogout: { enabled: settings.end_session !== false, logoutSource },
     },
     pkce: { required: () => true },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
