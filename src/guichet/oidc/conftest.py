@@ -194,7 +194,8 @@ def federate(farm: Organisation, provider: UpstreamProvider, monkeypatch: pytest
     document["login"]["federation"]["franceconnect"] |= {
         "issuer": provider.issuer, "client_id": provider.client_id,
         "client_secret_env": "TEST_FRANCECONNECT_SECRET", "enabled": True, "match": [
-            "given_name", "family_name", "birthdate"]} | options
+            "given_name", "family_name", "birthdate"],
+        "categories": []} | options   # the tests' registry records have no category unless a test says so
     apply([Policy.model_validate(document)])
     farm.refresh_from_db()
     return farm

@@ -101,6 +101,27 @@ def test_someone_not_in_the_registry_is_told_so(live_base: str, federated_farm: 
     assert browser.go(f"{live_base}/o/{federated_farm.slug}/espace/").page.url.endswith("/connexion/")
 
 
+def test_franceconnect_is_for_the_categories_the_policy_names(live_base: str, farm: Organisation,
+                                                               upstream_provider: UpstreamProvider,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The farm's "Se connecter avec FranceConnect (uniquement pour les particuliers)": a farmer found in the
+    registry is sent to the password sign-in, and nothing is linked or opened; an individual gets in."""
+    federated = federate(farm, upstream_provider, monkeypatch, categories=["individual"])
+    record = MemberRecord.objects.create(
+        organisation=federated, member_number="12345678", first_name="Jean", last_name="LEFEVRE", category="farmer",
+        first_name_key=name_key("Jean"), last_name_key=name_key("LEFEVRE"), birth_date=date(1949, 11, 2))
+    browser = Browser()
+    page = sign_in_upstream(browser, start(browser, live_base, federated), "jean")
+    assert "federation.category" in codes(page)
+    assert "La connexion avec FranceConnect est réservée aux particuliers" in page.page.text
+    assert not Account.objects.filter(member=record).exists() and not FederatedIdentity.objects.exists()
+    assert Event.objects.filter(kind="federation.not_recognised", data__reason="category").exists()
+
+    MemberRecord.objects.filter(pk=record.pk).update(category="individual")
+    again = Browser()
+    assert sign_in_upstream(again, start(again, live_base, federated), "jean").page.url.endswith("/espace/")
+
+
 def test_a_tampered_state_is_refused(live_base: str, federated_farm: Organisation, make_member: Any) -> None:
     make_member(federated_farm, birth_date=date(1956, 3, 14))
     browser = Browser()

@@ -137,6 +137,9 @@ class Upstream(Strict):
         ["given_name", "family_name", "birthdate"],
         description="Claims compared with the registry record; gender and birthplace with its facts of that name",
     )
+    categories: list[str] = Field(
+        [], description="Registry categories of the members who may sign in this way (empty: every member); the "
+                        "farm's FranceConnect is for individuals only")
     end_session: bool = Field(
         True, description="When a member who signed in through this provider signs out, end their session at the "
                           "provider too (RP-initiated logout, if its discovery document has an end_session_endpoint); "

@@ -18,7 +18,7 @@ from guichet.registry.models import MemberRecord
 @dataclass(frozen=True)
 class Match:
     record: MemberRecord | None
-    reason: str   # "matched", or why not: "incomplete", "none", "ambiguous"
+    reason: str   # "matched", or why not: "incomplete", "none", "ambiguous", "category"
 
 
 def _birth_date(claims: dict[str, Any]) -> date | None:
@@ -63,4 +63,6 @@ def find_record(organisation: Any, upstream: Upstream, claims: dict[str, Any]) -
         return Match(None, "none")
     if len(fitting) > 1:
         return Match(None, "ambiguous")
+    if upstream.categories and fitting[0].category not in upstream.categories:
+        return Match(None, "category")   # found, but this way in is not for their kind of membership
     return Match(fitting[0], "matched")

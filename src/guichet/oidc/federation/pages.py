@@ -40,6 +40,9 @@ def not_found(request: HttpRequest, organisation: Organisation, upstream: Upstre
     """The provider vouched for someone, but not for one of our members we can tell apart."""
     if reason == "disabled":
         text = _("Your online account is closed. Please contact us to open it again.")
+    elif reason == "category":
+        text = _("Signing in with %(provider)s is for individual members only. Please sign in with your "
+                 "identifier and password.") % {"provider": _name(upstream)}
     elif reason in ("no_email", "identifier_taken", "linked_elsewhere"):
         text = _("We found your record, but we cannot open your online space this way. Please contact us.")
     else:
@@ -47,7 +50,8 @@ def not_found(request: HttpRequest, organisation: Organisation, upstream: Upstre
                  "date of birth may be written differently here. Please contact us, and have your member number "
                  "at hand.") % {"provider": _name(upstream)}
     screen = Screen(
-        title=_("We could not find you in our records"),
+        title=_("Please sign in with your identifier") if reason == "category" else
+        _("We could not find you in our records"),
         notices=(Notice(f"federation.{reason}", text, "warning"),),
         paragraphs=(_("You can reach us:"), *_support(organisation)) if _support(organisation) else (),
         links=_other_ways(organisation),
