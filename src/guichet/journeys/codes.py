@@ -1,6 +1,7 @@
 """Sending and checking one-time codes inside a journey run, the same way in every journey.
 
-The run is the scope of the code: a code sent for one sign-in attempt cannot finish another.
+The run is the scope of the code: a code sent for one sign-in attempt cannot finish another. Every code
+of a run is issued here (`issue`), so that the run stays open as long as its latest code lives.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from guichet.challenges import secrets
-from guichet.challenges.secrets import Check
+from guichet.challenges.secrets import Check, Issued
 from guichet.channels import outbox
 from guichet.identities.lookup import mask_email, mask_phone
-from guichet.journeys.engine import Context
+from guichet.journeys.engine import Context, keep_open_until
 from guichet.journeys.models import Run
 from guichet.journeys.screens import Notice, Stay
 from guichet.policy.model import Code
@@ -28,11 +29,19 @@ class Destination:
         return mask_email(self.address) if self.channel == "email" else mask_phone(self.address)
 
 
-def send(ctx: Context, run: Run, *, purpose: str, rule: Code, to: Destination, account: Any = None,
-         template: str = "login_code") -> Notice:
+def issue(ctx: Context, run: Run, *, purpose: str, rule: Code, account: Any = None, channel: str = "") -> Issued:
+    """A new code for this run, which stays open until the code expires: the member must be able to type
+    the code for as long as the message says."""
     issued = secrets.issue_code(organisation=ctx.organisation, purpose=purpose, scope=str(run.pk),
                                 length=rule.length, lifetime=rule.lifetime, max_attempts=rule.max_attempts,
-                                now=ctx.now, account=account, channel=to.channel)
+                                now=ctx.now, account=account, channel=channel)
+    keep_open_until(run, issued.challenge.expires_at)
+    return issued
+
+
+def send(ctx: Context, run: Run, *, purpose: str, rule: Code, to: Destination, account: Any = None,
+         template: str = "login_code") -> Notice:
+    issued = issue(ctx, run, purpose=purpose, rule=rule, account=account, channel=to.channel)
     minutes = int(rule.lifetime.total_seconds() // 60)
     context = {"code": issued.secret, "minutes": minutes}
     account_id = getattr(account, "pk", None)

@@ -116,6 +116,10 @@ class Result:
     moved: bool = False   # the step changed: show() it (the HTML renderer first redirects: POST/redirect/GET)
 
 
+# However long the codes it sends live, a run never stays open longer than this after it started.
+LONGEST_RUN = timedelta(hours=2)
+
+
 def binding_of(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -150,6 +154,16 @@ def load(journey: Journey, run_id: Any, ctx: Context, binding_secret: str) -> Ru
     if run.finished_at or ctx.now >= run.expires_at or run.binding != binding_of(binding_secret):
         return None
     return run
+
+
+def keep_open_until(run: Run, until: datetime) -> None:
+    """The run stays open at least until `until`: a step that sends a code keeps the page where it is typed
+    alive as long as the code (a 30-minute code in a 20-minute sign-in would die with the page). Never
+    shortened, and never beyond LONGEST_RUN after the run started."""
+    until = min(until, run.created_at + LONGEST_RUN)
+    if until > run.expires_at:
+        run.expires_at = until
+        Run.objects.filter(pk=run.pk).update(expires_at=until)   # the engine saves only step and state
 
 
 def show(journey: Journey, run: Run, ctx: Context) -> Screen:

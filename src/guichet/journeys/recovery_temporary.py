@@ -102,9 +102,8 @@ class RecoveryCode(Step):
         rule, channel = ctx.policy.recovery.code, run.state["channel"]
         account = account_of(run)
         address = _address(account, channel)
-        issued = secrets.issue_code(organisation=ctx.organisation, purpose=PURPOSE, scope=str(run.pk),
-                                    length=rule.length, lifetime=rule.lifetime, max_attempts=rule.max_attempts,
-                                    now=ctx.now, account=account if address else None, channel=channel)
+        issued = codes.issue(ctx, run, purpose=PURPOSE, rule=rule, account=account if address else None,
+                             channel=channel)
         minutes = int(rule.lifetime.total_seconds() // 60)
         if account is not None and address:
             send = outbox.send_sms if channel == "sms" else outbox.send_email

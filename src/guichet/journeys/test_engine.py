@@ -4,6 +4,7 @@ a step that has nothing to do writes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -85,3 +86,17 @@ def test_arriving_on_a_step_with_nothing_to_do_writes_nothing(farm: Organisation
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
     assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
     assert Run.objects.filter(pk=run.pk, step="quiet").exists()
+
+
+def test_a_run_is_kept_open_for_its_codes_never_shortened_and_never_beyond_its_longest(farm: Organisation) -> None:
+    ctx = context(farm)
+    run = engine.start(journey(Quiet()), ctx, "browser")   # open 5 minutes
+    five = run.created_at + timedelta(minutes=5)
+    engine.keep_open_until(run, ctx.now + timedelta(minutes=2))   # a code shorter than what is left
+    assert Run.objects.get(pk=run.pk).expires_at == run.expires_at == five
+    engine.keep_open_until(run, ctx.now + timedelta(minutes=30))
+    assert Run.objects.get(pk=run.pk).expires_at == run.expires_at == ctx.now + timedelta(minutes=30)
+    later = dataclasses.replace(ctx, now=ctx.now + timedelta(minutes=10))
+    assert engine.load(journey(Quiet()), run.pk, later, "browser") is not None   # past its own 5 minutes
+    engine.keep_open_until(run, ctx.now + timedelta(days=1))   # a code living a day: the run does not
+    assert Run.objects.get(pk=run.pk).expires_at == run.created_at + engine.LONGEST_RUN

@@ -6,17 +6,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from guichet.audit.models import Event
 from guichet.challenges.models import Challenge
+from guichet.conftest import PASSWORD
 from guichet.identities import actions
 from guichet.identities.models import Account
+from guichet.journeys.models import Run
 from guichet.web.test_recovery_journey import sign_in
 
 pytestmark = pytest.mark.django_db
 
 OWN = "Tracteur-Rouge-1987!"
+
+
+def minutes_pass(run_id: str, minutes: int) -> None:
+    """Time passes for a run the way these tests move time: what is stored (the run and its codes) moves back."""
+    back = timedelta(minutes=minutes)
+    Run.objects.filter(pk=run_id).update(created_at=F("created_at") - back, expires_at=F("expires_at") - back)
+    Challenge.objects.filter(scope=run_id).update(created_at=F("created_at") - back,
+                                                  expires_at=F("expires_at") - back)
 
 
 def with_temporary_password(make_account, farm) -> tuple[Account, str]:
@@ -96,3 +107,27 @@ def test_the_contact_code_can_be_resent_and_is_needed(drive, farm, make_account,
     wrong = "0000" if code != "0000" else "1111"
     assert driver.submit({"code": wrong}, "verify").field_errors == {"code": ["code.wrong"]}
     assert driver.submit({"code": code}, "verify").step == "contacts_verified"
+
+
+def test_the_contact_code_works_for_its_30_minutes_though_the_sign_in_lasts_20(drive, farm, make_account,
+                                                                                smtp_sink) -> None:
+    """"un code à 4 chiffres, d'une validité de 30 minutes": the sign-in journey it belongs to must not die first."""
+    account = make_account(farm, factors=(), contacts_confirmed=False)
+    driver = drive(farm.slug)
+    assert sign_in(driver, account.identifier, PASSWORD).step == "confirm_contacts"
+    assert driver.submit({"email": account.email}, "confirm").step == "confirm_email_code"
+    code = smtp_sink.last_to(account.email).code
+    minutes_pass(driver.run, 25)   # 25 minutes after the sign-in began
+    page = driver.submit({"code": code}, "verify")
+    assert page.step == "contacts_verified" and page.notices == ["contact.email_verified"]
+    assert driver.submit({}, "continue").outcome == "signed_in"
+
+
+def test_the_run_still_ends_with_its_code(drive, farm, make_account, smtp_sink) -> None:
+    account = make_account(farm, factors=(), contacts_confirmed=False)
+    driver = drive(farm.slug)
+    sign_in(driver, account.identifier, PASSWORD)
+    driver.submit({"email": account.email}, "confirm")
+    code = smtp_sink.last_to(account.email).code
+    minutes_pass(driver.run, 31)
+    assert "journey.expired" in driver.submit({"code": code}, "verify").notices

@@ -65,6 +65,20 @@ def test_the_code_expires_after_the_policy_lifetime(drive, pension, make_account
     assert page.field_errors == {"code": ["code.expired"]}
 
 
+def test_a_code_sent_late_in_the_sign_in_lives_its_whole_life(drive, pension, make_account, smtp_sink) -> None:
+    """The sign-in journey lasts 20 minutes; a 5-minute code sent in its 18th minute still works in its 22nd."""
+    from guichet.web.test_first_login_journey import minutes_pass
+
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    driver.open("login")
+    minutes_pass(driver.run, 18)   # the sign-in page stayed open
+    assert driver.submit({"identifier": account.email, "password": PASSWORD}, "sign_in").step == "second_factor"
+    code = code_from(smtp_sink, account.email)
+    minutes_pass(driver.run, 4)
+    assert driver.submit({"code": code}, "verify").outcome == "signed_in"
+
+
 def test_unknown_identifier_wrong_password_and_locked_account_look_the_same(drive, health, make_account) -> None:
     account = make_account(health)
     driver = drive(health.slug)
