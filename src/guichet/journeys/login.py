@@ -23,10 +23,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guichet.identities import actions, lookup, passkeys, totp
+from guichet.identities import lookup, passkeys, totp
 from guichet.identities.models import Account, Factor, Passkey
 from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
+from guichet.journeys.failures import count_failure
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
 from guichet.journeys.login_enrolment import EnrolChoose, EnrolConfirm
 from guichet.journeys.models import Run
@@ -131,12 +132,7 @@ class Credentials(Step):
 
 
 def _fail(ctx: Context, account: Account | None, key: str, reason: str) -> Stay:
-    status = lockout.status(ctx.organisation, key) if reason == "locked" else \
-        lockout.record_failure(ctx.organisation, key, ctx.policy.login.lockout, ctx.now)
-    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason=reason,
-                                   locked_until=status.locked_until if status.just_locked else None)
-    if status.just_locked and account is not None and account.email and ctx.policy.login.lockout.notify_member:
-        actions.notify_locked(account, until=status.locked_until, language=ctx.language)
+    count_failure(ctx, account, key, reason=reason, locked=reason == "locked")
     return Stay((Notice.of("login.invalid", "error"),))
 
 

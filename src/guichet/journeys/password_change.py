@@ -23,6 +23,7 @@ from guichet.identities import actions, lookup
 from guichet.identities.models import Account
 from guichet.journeys import passwords
 from guichet.journeys.engine import Context, Journey, Step
+from guichet.journeys.failures import count_failure
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path, page_path
 from guichet.journeys.screens import Action, Done, Field, Link, Notice, Outcome, Screen, Stay, Transition
@@ -78,12 +79,7 @@ class Change(Step):
 
 
 def _wrong_current(ctx: Context, account: Account, key: str, locked: bool) -> Stay:
-    status = lockout.status(ctx.organisation, key) if locked else \
-        lockout.record_failure(ctx.organisation, key, ctx.policy.login.lockout, ctx.now)
-    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason="password_change",
-                                   locked_until=status.locked_until if status.just_locked else None)
-    if status.just_locked and account.email and ctx.policy.login.lockout.notify_member:
-        actions.notify_locked(account, until=status.locked_until, language=ctx.language)
+    count_failure(ctx, account, key, reason="password_change", locked=locked)
     return Stay(field_errors={"current_password": (Notice.of("password.current_wrong", "error"),)})
 
 

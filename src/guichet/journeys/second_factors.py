@@ -3,9 +3,9 @@ answers counting towards the lock-out."""
 
 from __future__ import annotations
 
-from guichet.identities import actions
 from guichet.identities.models import Account
 from guichet.journeys.engine import Context
+from guichet.journeys.failures import count_failure
 from guichet.journeys.models import Run
 from guichet.journeys.screens import Notice, Stay
 from guichet.security import lockout
@@ -17,13 +17,8 @@ def account_of(run: Run) -> Account:
 
 def wrong_second_factor(ctx: Context, account: Account, stay: Stay) -> Stay:
     """Wrong codes count towards the lock-out too: a stolen password does not buy unlimited guesses."""
-    status = lockout.record_failure(ctx.organisation, lockout.identity_key("account", str(account.pk)),
-                                    ctx.policy.login.lockout, ctx.now)
-    actions.record_sign_in_failure(ctx.organisation, account=account, ip=ctx.ip, reason="second_factor",
-                                   locked_until=status.locked_until if status.just_locked else None)
+    status = count_failure(ctx, account, lockout.identity_key("account", str(account.pk)), reason="second_factor")
     if status.locked(ctx.now):
-        if status.just_locked and account.email:
-            actions.notify_locked(account, until=status.locked_until, language=ctx.language)
-        # The password was right, so saying "start again" reveals nothing; the lock email says the rest.
+        # The password was right, so saying "start again" reveals nothing; the lock email (per policy) says the rest.
         return Stay((Notice.of("code.exhausted", "error"),), restart=True)
     return stay

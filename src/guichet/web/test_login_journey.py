@@ -12,6 +12,7 @@ from django.utils import timezone
 from guichet.audit.models import Event
 from guichet.conftest import PASSWORD
 from guichet.identities.models import Account, Factor, LoginThrottle, RememberedDevice
+from guichet.organisations.models import Organisation
 from guichet.security import devices
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +165,55 @@ def test_the_second_factor_notice_speaks_of_the_policy_date_as_past_or_to_come(d
     page = drive(pension.slug).open("login")
     assert "login.mfa_notice_upcoming" in page.notices and "login.mfa_notice" not in page.notices
     assert f"À partir du {soon:%d/%m/%Y}, tous les adhérents" in page.text
+
+
+def telling_locks(slug: str, notify_member: bool) -> Organisation:
+    """The organisation with `login.lockout.notify_member` set, applied as `guichet organisations apply` would."""
+    from guichet.conftest import POLICY_DIR
+    from guichet.organisations.apply import apply
+    from guichet.policy.loader import load_folder
+
+    def changed(policy):
+        lockout = policy.login.lockout.model_copy(update={"notify_member": notify_member})
+        return policy.model_copy(update={"login": policy.login.model_copy(update={"lockout": lockout})})
+
+    apply([changed(p) if p.slug == slug else p for p in load_folder(POLICY_DIR)])
+    organisation = Organisation.objects.get(slug=slug)
+    assert organisation.policy.login.lockout.notify_member is notify_member
+    return organisation
+
+
+@pytest.mark.parametrize("notify_member", [False, True])
+def test_a_lock_by_wrong_codes_emails_the_member_only_if_the_policy_says_so(drive, pension, make_account, smtp_sink,
+                                                                            notify_member: bool) -> None:
+    from guichet.channels.models import Message
+
+    organisation = telling_locks(pension.slug, notify_member)
+    account = make_account(organisation)
+    driver = drive(organisation.slug)
+    sign_in_password(driver, account.email)
+    code = code_from(smtp_sink, account.email)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(organisation.policy.login.lockout.max_failures):
+        page = driver.submit({"code": wrong}, "verify")
+    assert "code.exhausted" in page.notices and LoginThrottle.objects.get().locks == 1   # locked by the codes
+    locks_told = Message.objects.filter(account_id=account.pk, template="account_locked")
+    assert locks_told.count() == (1 if notify_member else 0)
+    if notify_member:   # and it reaches the member
+        assert smtp_sink.last_to(account.email).subject.startswith("L’accès à votre compte est temporairement bloqué")
+
+
+def test_no_lock_email_on_any_path_when_the_policy_says_so(drive, pension, make_account, smtp_sink) -> None:
+    """The password at sign-in too (the password change: test_wrong_current_passwords_lock_the_account)."""
+    from guichet.channels.models import Message
+
+    organisation = telling_locks(pension.slug, False)
+    account = make_account(organisation)
+    driver = drive(organisation.slug)
+    for _ in range(organisation.policy.login.lockout.max_failures):
+        sign_in_password(driver, account.email, "wrong")
+    assert LoginThrottle.objects.get().locks == 1
+    assert not Message.objects.filter(template="account_locked").exists()
 
 
 def test_remembered_device_skips_the_code_until_the_password_changes(drive, pension, make_account,

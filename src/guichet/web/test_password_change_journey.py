@@ -49,9 +49,14 @@ def test_change_keeps_this_session_and_ends_the_others(drive, farm, make_account
     assert account.check_password(NEW)
 
 
-def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smtp_sink) -> None:
-    account = farm_account(make_account, farm)
-    driver = drive(farm.slug)
+@pytest.mark.parametrize("notify_member", [True, False])
+def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smtp_sink, notify_member) -> None:
+    from guichet.channels.models import Message
+    from guichet.web.test_login_journey import telling_locks
+
+    organisation = telling_locks(farm.slug, notify_member)
+    account = farm_account(make_account, organisation)
+    driver = drive(organisation.slug)
     sign_in(driver, account.identifier, PASSWORD)
     driver.open("password_change")
     for _ in range(5):
@@ -62,3 +67,5 @@ def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smt
     assert page.field_errors == {"current_password": ["password.current_wrong"]}   # locked: refused anyway
     account.refresh_from_db()
     assert account.check_password(PASSWORD)
+    # The member is told of the lock as the policy says (login.lockout.notify_member).
+    assert Message.objects.filter(account_id=account.pk, template="account_locked").count() == int(notify_member)
