@@ -92,6 +92,10 @@ CATALOGUE: dict[str, Promise] = {
                                    "sign in."),
     "registration.activated": _("Your account is activated! You can now sign in to your space."),
     "registration.activate_intro": _("One last click: confirm that you want to activate your account."),
+    "registration.update_intro": _("This email address will become the address of your account: {email}. "
+                                   "Choose a new password: it replaces your old one."),
+    "registration.account_updated": _("Your account is updated: your email address is saved and your new "
+                                      "password is set. You can now sign in."),
     "registration.link_expired": _("This link has expired: for your security it worked for {hours} hours. "
                                    "Please register again."),
     "registration.link_invalid": _("This link can no longer be used: it was already used, or a newer link was "

@@ -18,11 +18,15 @@ stateDiagram-v2
     usage_policy --> [*]: accepted (account pending, link emailed)
     [*] --> set_password: link opened, password after_link
     [*] --> activate: link opened, password in_form
+    [*] --> update_account: update link opened (active account that had no email address)
     set_password --> [*]: password set, account active
     activate --> [*]: account active
+    update_account --> [*]: new password set, the proven address is the account's
 ```
 A member who already has an account goes through the very same screens and confirmation; the
-account's address is told by email instead (identities.actions.notify_already_registered).
+account's address is told by email instead (identities.actions.notify_already_registered). When their
+active account has no address at all (the health mutual's "Update my account"), the typed address gets
+a link instead, and the account changes only when it is used (registration_update).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from datetime import datetime, timedelta
 from guichet.identities import actions
 from guichet.identities.lookup import normalise_identifier
 from guichet.identities.models import Account
-from guichet.journeys.engine import Context, Journey
+from guichet.journeys.engine import Context, Journey, LinkStart
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.registration_identity import Identity, Provisioned
 from guichet.journeys.registration_link import Activate, SetPassword, confirmation, open_link, send_link
 from guichet.journeys.registration_questions import Questions, UsagePolicy, member_of
-from guichet.journeys.screens import Done
+from guichet.journeys.registration_update import UpdateAccount, needs_an_email, open_update_link, send_update_link
+from guichet.journeys.screens import Done, Screen
 
 
 def finish(ctx: Context, run: Run) -> Done:
@@ -50,6 +55,9 @@ def finish(ctx: Context, run: Run) -> Done:
     accounts = Account.objects.filter(organisation=ctx.organisation)
     existing = accounts.filter(member=member).exclude(state=Account.State.PENDING).first() or \
         accounts.filter(identifier=identifier).exclude(member=member).first()
+    if existing is not None and needs_an_email(existing, member.pk):
+        send_update_link(ctx, existing, email)
+        return Done(confirmation(ctx))
     if existing is not None:
         slug = ctx.organisation.slug
         actions.notify_already_registered(existing, language=ctx.language, ip=ctx.ip,
@@ -65,10 +73,16 @@ def finish(ctx: Context, run: Run) -> Done:
     return Done(confirmation(ctx))
 
 
+def open_any_link(ctx: Context, token: str) -> LinkStart | Screen:
+    """A registration link, or a link that gives an account without email its address."""
+    started = open_update_link(ctx, token)
+    return open_link(ctx, token) if started is None else started
+
+
 REGISTRATION = Journey(
     name="registration",
-    steps=(Provisioned(), Identity(), Questions(), UsagePolicy(), SetPassword(), Activate()),
+    steps=(Provisioned(), Identity(), Questions(), UsagePolicy(), SetPassword(), Activate(), UpdateAccount()),
     finish=finish,
     lifetime=timedelta(minutes=30),
-    link=open_link,
+    link=open_any_link,
 )

@@ -24,7 +24,7 @@ from guichet.journeys.screens import Action, Done, Link, Notice, Screen, Transit
 PURPOSE = actions.ACTIVATION_PURPOSE
 
 
-def _hours(ctx: Context) -> int:
+def link_hours(ctx: Context) -> int:
     return max(1, int(ctx.policy.registration.link.lifetime.total_seconds() // 3600))
 
 
@@ -37,7 +37,7 @@ def send_link(ctx: Context, account: Account) -> None:
     url = ctx.url(journey_path(ctx.organisation.slug, "registration")) + "?lien=" + issued.secret
     outbox.send_email(ctx.organisation, to=account.email,
                       template="registration_password" if step == "set_password" else "registration_activation",
-                      context={"url": url, "hours": _hours(ctx)}, language=ctx.language, account_id=account.pk)
+                      context={"url": url, "hours": link_hours(ctx)}, language=ctx.language, account_id=account.pk)
 
 
 def confirmation(ctx: Context) -> Screen:
@@ -49,7 +49,7 @@ def confirmation(ctx: Context) -> Screen:
         title=_("Congratulations! Now check your email"),
         notices=(Notice.of("registration.first_step_done", "success",
                            date=formats.date_format(local, "DATE_FORMAT"), time=local.strftime("%H:%M")),
-                 Notice.of(sent, hours=_hours(ctx)), Notice.of("registration.check_spam")),
+                 Notice.of(sent, hours=link_hours(ctx)), Notice.of("registration.check_spam")),
         paragraphs=support_paragraphs(ctx),
         links=(Link(_("Back to the home page"), page_path(ctx.organisation.slug)),))
 
@@ -74,7 +74,7 @@ def dead_link(ctx: Context, check: secrets.Check) -> Screen:
     slug = ctx.organisation.slug
     if check is secrets.Check.EXPIRED:
         return Screen(title=_("This link has expired"),
-                      notices=(Notice.of("registration.link_expired", "warning", hours=_hours(ctx)),),
+                      notices=(Notice.of("registration.link_expired", "warning", hours=link_hours(ctx)),),
                       paragraphs=support_paragraphs(ctx),
                       links=(Link(_("Register again"), journey_path(slug, "registration")),))
     return Screen(title=_("This link can no longer be used"), notices=(Notice.of("registration.link_invalid",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from guichet.conftest import FARM, HEALTH, PENSION
+from guichet.conftest import FARM, HEALTH, PASSWORD, PENSION
 from guichet.organisations.models import Organisation
 from guichet.web.testing import accessibility_violations, assert_accessible
 
@@ -53,6 +53,27 @@ def test_security_advice_of_the_health_mutual(
     assert len(advice) == 5
     assert advice[0] == "Protégez vos accès avec des mots de passe solides"
     assert page.get_by_role("link", name="cybermalveillance.gouv.fr").is_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("slug", [PENSION, FARM, HEALTH])
+def test_the_member_space_leads_to_the_password_change(
+    page: Page, live_url: str, organisations: dict[str, Organisation], make_account, smtp_sink, slug: str
+) -> None:
+    account = make_account(organisations[slug])
+    visit(page, f"{live_url}/o/{slug}/connexion/")
+    page.fill("#field-identifier", account.identifier)
+    page.fill("#field-password", PASSWORD)
+    page.locator("button[name=action]").first.click()
+    page.locator("#field-code").wait_for()   # the account has enrolled emailed codes: always asked
+    page.fill("#field-code", smtp_sink.last_to(account.email).code)
+    page.locator("button[value=verify]").click()
+    page.wait_for_url(f"{live_url}/o/{slug}/espace/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Modifier mon mot de passe").click()
+    page.wait_for_url(f"{live_url}/o/{slug}/mot-de-passe/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Modifier mon mot de passe"
+    assert page.get_by_label("Votre mot de passe actuel").is_visible()
     assert_accessible(page)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from guichet.conftest import PASSWORD
+from guichet.conftest import FARM, HEALTH, PASSWORD, PENSION
 from guichet.identities import actions
 from guichet.identities.models import Account, LoginThrottle, RememberedDevice
+from guichet.journeys.paths import journey_path, page_path
+from guichet.web.journey_driver import HtmlDriver
 from guichet.web.test_recovery_journey import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +73,49 @@ def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smt
     assert account.check_password(PASSWORD)
     # The member is told of the lock as the policy says (login.lockout.notify_member).
     assert Message.objects.filter(account_id=account.pk, template="account_locked").count() == int(notify_member)
+
+
+class _Links(HTMLParser):
+    """The links of a page, as (text, address)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self.links.append(("", self._href))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            text, href = self.links[-1]
+            self.links[-1] = ((text + data).strip(), href)
+
+
+@pytest.mark.parametrize("slug", [PENSION, FARM, HEALTH])
+def test_the_member_space_links_to_the_password_change(slug, organisations, make_account, smtp_sink) -> None:
+    """The space is an HTML page (JSON clients draw their own), so it is followed as a browser does; the
+    change itself is tested through both renderers above."""
+    account = make_account(organisations[slug])
+    driver = HtmlDriver(Client(), slug)
+    page = sign_in(driver, account.identifier, PASSWORD)
+    if page.step == "second_factor":
+        page = driver.submit({"code": smtp_sink.last_to(account.email).code}, "verify")
+    assert page.outcome == "signed_in"
+    space = _Links()
+    space.feed(driver.client.get(page_path(slug, "espace")).content.decode())
+    targets = [href for text, href in space.links if text == "Modifier mon mot de passe"]
+    assert targets == [journey_path(slug, "password_change")]
+    driver.path = targets[0]
+    page = driver._read(driver.client.get(targets[0]))
+    assert page.step == "change" and page.fields == ["current_password", "new_password", "confirm_password"]
+    page = driver.submit({"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW}, "change")
+    assert page.outcome == "done" and page.notices == ["password.changed"]
+    account.refresh_from_db()
+    assert account.check_password(NEW)

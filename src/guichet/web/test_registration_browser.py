@@ -124,6 +124,34 @@ def test_health_mutual_registration_in_a_browser(page: Page, live_url: str, orga
     assert Account.objects.get(identifier=number).state == "active"
 
 
+def test_health_mutual_update_of_an_account_without_email_in_a_browser(page: Page, live_url: str,
+                                                                       organisations: dict[str, Any], make_account,
+                                                                       smtp_sink: Any) -> None:
+    account = make_account(organisations[HEALTH], iban_suffix="FR7612345", factors=())
+    Account.objects.filter(pk=account.pk).update(email="")
+    page.goto(f"{live_url}/o/{HEALTH}/inscription/")
+    page.get_by_label("Numéro FINESS").fill(account.identifier)
+    page.get_by_label("Les 5 derniers caractères de votre IBAN").fill("12345")
+    page.get_by_label("Adresse e-mail", exact=True).fill("nouveau@example.org")
+    page.get_by_label("Confirmer l'adresse e-mail").fill("nouveau@example.org")
+    page.get_by_label("Choisissez votre mot de passe").fill("Blue-Harbour-58")
+    page.get_by_label("Confirmez le nouveau mot de passe").fill("Blue-Harbour-58")
+    page.get_by_role("button", name="S'inscrire").click()
+    assert page.get_by_text("un lien d'activation a été envoyé").is_visible()   # as for anybody
+
+    follow(page, live_url, smtp_sink.last_to("nouveau@example.org").link)
+    assert page.get_by_role("heading", level=1).inner_text() == "Mettre à jour mon compte"
+    assert page.get_by_text("nouveau@example.org").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Votre nouveau mot de passe").fill("Green-Valley-77")
+    page.get_by_label("Confirmez le nouveau mot de passe").fill("Green-Valley-77")
+    page.get_by_role("button", name="Mettre à jour mon compte").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Votre compte est mis à jour"
+    assert_accessible(page)
+    account.refresh_from_db()
+    assert account.email == "nouveau@example.org" and account.check_password("Green-Valley-77")
+
+
 def test_farm_registration_page_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any]) -> None:
     page.goto(f"{live_url}/o/{FARM}/inscription/")
     assert page.get_by_text("envoyés par courrier").is_visible()

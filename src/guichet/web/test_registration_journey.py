@@ -367,6 +367,99 @@ def test_health_mutual_already_registered_is_told_by_email_at_the_account_addres
     assert account.email != "intruder@example.org"
 
 
+# Health mutual: "Update my account" for an active account without an email address ------------------------
+
+def account_without_email(make_account: Any, health: Any) -> tuple[Account, MemberRecord]:
+    account = make_account(health, iban_suffix="FR7612345", factors=())
+    Account.objects.filter(pk=account.pk).update(email="", email_verified_at=None)
+    account.refresh_from_db()
+    return account, account.member
+
+
+def test_health_mutual_account_without_email_gets_the_proven_address_and_a_new_password(
+        drive, health, health_member, make_account, smtp_sink) -> None:
+    from guichet.conftest import PASSWORD
+    from guichet.identities import actions
+    from guichet.identities.models import LoginThrottle, RememberedDevice
+
+    account, member = account_without_email(make_account, health)
+    actions.remember_device(account, days=30, label="old tablet", now=timezone.now(), ip=None)
+    for _ in range(3):   # the member forgot the password and is locked out: no email ever told them
+        login = drive(health.slug)
+        login.open("login")
+        login.submit({"identifier": account.identifier, "password": "not-it"}, "sign_in")
+    assert LoginThrottle.objects.get().locked_until is not None
+    new_member = register_health(drive(health.slug), health_member)
+    page = register_health(drive(health.slug), member, iban_suffix="12345", email="nouveau@example.org",
+                           email_confirmation="nouveau@example.org", password="Typed-In-The-Form-31")
+    # The same screen as a new member's (no enumeration), and nothing changed yet.
+    assert (page.outcome, page.title, page.notices) == (new_member.outcome, new_member.title, new_member.notices)
+    account.refresh_from_db()
+    assert account.email == "" and lookup.password_matches(account, PASSWORD)
+    assert Event.objects.filter(kind="registration.update_link_sent", account_id=account.pk).exists()
+
+    email = smtp_sink.last_to("nouveau@example.org")
+    assert email.subject.startswith("Mettez à jour votre compte") and "nouveau mot de passe" in email.body
+    driver = drive(health.slug)
+    page = open_link(driver, email.link)
+    assert page.step == "update_account" and page.fields == ["new_password", "confirm_password"]
+    assert "nouveau@example.org" in page.text and page.notices == ["registration.update_intro"]
+    page = driver.submit({"new_password": "Abcdefg1", "confirm_password": "Abcdefg1"}, "update")
+    assert "new_password" in page.field_errors
+    page = driver.submit({"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}, "update")
+    assert page.outcome == "done" and page.notices == ["registration.account_updated"]
+
+    account.refresh_from_db()
+    assert account.email == "nouveau@example.org" and account.email_verified_at is not None
+    assert account.state == "active" and account.identifier == member.member_number
+    assert lookup.password_matches(account, NEW_PASSWORD) and not lookup.password_matches(account, PASSWORD)
+    assert not lookup.password_matches(account, "Typed-In-The-Form-31")   # never held for an active account
+    assert RememberedDevice.objects.get(account=account).revoked_at is not None
+    assert list(Event.objects.filter(account_id=account.pk, kind__in=[
+        "registration.update_link_sent", "contact.email_added", "password.changed"]).values_list(
+        "kind", "data__reason").order_by("id"))[-3:] == [
+        ("registration.update_link_sent", None), ("contact.email_added", None), ("password.changed", "account_update")]
+    assert smtp_sink.last_to("nouveau@example.org").subject.startswith("Votre mot de passe a été modifié")
+    login = drive(health.slug)
+    login.open("login")   # the lock-out is cleared: the address was proven, as by a recovery link
+    assert login.submit({"identifier": account.identifier, "password": NEW_PASSWORD}, "sign_in").outcome == \
+        "signed_in"
+    page = open_link(drive(health.slug), email.link)
+    assert page.outcome == "done" and page.notices == ["registration.link_invalid"]
+
+
+def test_health_mutual_update_link_is_refused_once_the_account_has_an_address(drive, health, make_account,
+                                                                              smtp_sink) -> None:
+    account, member = account_without_email(make_account, health)
+    for address in ("premier@example.org", "second@example.org"):
+        register_health(drive(health.slug), member, iban_suffix="12345", email=address,
+                        email_confirmation=address)
+    first, second = link_to(smtp_sink, "premier@example.org"), link_to(smtp_sink, "second@example.org")
+    page = open_link(drive(health.slug), first)   # replaced by the second request
+    assert page.outcome == "done" and page.notices == ["registration.link_invalid"]
+    driver = drive(health.slug)
+    assert open_link(driver, second).step == "update_account"
+    Account.objects.filter(pk=account.pk).update(email="agent@example.org")   # an agent set one meanwhile
+    assert open_link(drive(health.slug), second).notices == ["registration.link_invalid"]   # not opened again
+    page = driver.submit({"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}, "update")
+    assert page.outcome == "done" and page.notices == ["registration.link_invalid"]
+    account.refresh_from_db()
+    assert account.email == "agent@example.org" and not lookup.password_matches(account, NEW_PASSWORD)
+    assert Event.objects.filter(kind="registration.update_refused", account_id=account.pk).exists()
+
+
+def test_health_mutual_disabled_account_without_email_gets_the_same_screen_and_nothing_is_sent(
+        drive, health, make_account, smtp_sink) -> None:
+    account, member = account_without_email(make_account, health)
+    Account.objects.filter(pk=account.pk).update(state="disabled")
+    page = register_health(drive(health.slug), member, iban_suffix="12345", email="x@example.org",
+                           email_confirmation="x@example.org")
+    assert page.outcome == "done" and "registration.activation_email_sent" in page.notices
+    assert not Message.objects.filter(recipient="x@example.org").exists()
+    account.refresh_from_db()
+    assert account.email == "" and account.state == "disabled"
+
+
 # Farm social security: accounts are provisioned, the temporary password comes by post ---------------------
 
 def test_farm_registration_page_explains_the_letter(drive, farm) -> None:

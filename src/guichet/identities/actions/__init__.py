@@ -33,18 +33,22 @@ from guichet.identities.actions.credentials import (
     set_temporary_password,
 )
 from guichet.identities.actions.registration import (
+    ACCOUNT_UPDATE_PURPOSE,
     ACTIVATION_PURPOSE,
     accept_usage_policy,
     complete_registration,
+    give_email_and_password,
     notify_already_registered,
     provision_account,
     provision_members,
+    record_account_update_sent,
     record_registration_failure,
     register_member,
     send_activation_link,
 )
 
 __all__ = [
+    "ACCOUNT_UPDATE_PURPOSE",
     "ACTIVATION_PURPOSE",
     "accept_usage_policy",
     "activate",
@@ -54,6 +58,7 @@ __all__ = [
     "disable",
     "enable",
     "end_sessions",
+    "give_email_and_password",
     "enrol_factor",
     "enrol_passkey",
     "new_temporary_password",
@@ -62,6 +67,7 @@ __all__ = [
     "notify_password_changed",
     "provision_account",
     "provision_members",
+    "record_account_update_sent",
     "record_recovery",
     "record_registration_failure",
     "record_sign_in",
