@@ -56,6 +56,9 @@ CATALOGUE: dict[str, Promise] = {
     "mfa.totp_intro": _("Add this account to your authenticator app (for example the one of your phone) "
                         "with the key below, then type the 6-digit code it shows."),
     "mfa.enrolled": _("Two-step verification is set up."),
+    "mfa.sign_in_first": _("To make your account more secure, please sign in first."),
+    "mfa.no_password": _("Your account has no password: you sign in through another service, such as "
+                         "FranceConnect. Two-step verification protects sign-ins with a password only."),
     # passkeys
     "passkey.enrol_intro": _("Press “Create my passkey”, then follow what your device asks (fingerprint, face, "
                              "PIN or security key). This needs JavaScript in your browser: if nothing happens, "

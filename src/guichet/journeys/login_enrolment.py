@@ -1,5 +1,7 @@
-"""Enrolling a second factor during sign-in, when the organisation requires one from a date: the member
-chooses a method (email or text-message code, authenticator app, passkey), then confirms it."""
+"""Enrolling a second factor: the member chooses a method (email or text-message code, authenticator app,
+passkey), then confirms it. Used by the sign-in journey when the organisation requires enrolment from a date,
+and by second_factor_enrolment.py when a signed-in member adds one from their space; both put the account in
+`run.state["account"]` and set `run.state["enrol"]`."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ class EnrolChoose(Step):
 
     def screen(self, ctx: Context, run: Run) -> Screen:
         rule = ctx.policy.login.second_factor
-        choices = [("email", _("A code sent to my email address"))]
+        account = account_of(run)
+        choices = [("email", _("A code sent to my email address"))] if account.email else []
         if "sms" in rule.channels:
             choices.append(("sms", _("A code sent by text message to my mobile phone")))
         if rule.totp:
@@ -30,10 +33,10 @@ class EnrolChoose(Step):
         if rule.passkeys:
             choices.append(("passkey", _("A passkey (fingerprint, face or security key on this device)")))
         fields = [Field("method", "choice", _("How do you want to confirm your identity?"), choices=tuple(choices),
-                        value="email")]
+                        value=choices[0][0] if choices else "")]
         if "sms" in rule.channels:
             fields.append(Field("mobile", "tel", _("Mobile phone number (only for text messages)"), required=False,
-                                autocomplete="tel", max_length=32))
+                                autocomplete="tel", max_length=32, value=account.mobile))
         return Screen(title=_("Set up two-step verification"), notices=(Notice.of("mfa.enrol_intro"),),
                       fields=tuple(fields), actions=(Action("choose", _("Next")),))
 

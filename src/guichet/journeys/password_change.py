@@ -19,23 +19,13 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from guichet.identities import actions, lookup
-from guichet.identities.models import Account
+from guichet.identities import actions
 from guichet.journeys import passwords
 from guichet.journeys.engine import Context, Journey, Step
-from guichet.journeys.failures import count_failure
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path, page_path
 from guichet.journeys.screens import Action, Done, Field, Link, Notice, Outcome, Screen, Stay, Transition
-from guichet.security import lockout
-
-
-def _signed_in(ctx: Context) -> Account | None:
-    """The signed-in member, if they belong to this organisation (a session never crosses organisations)."""
-    if ctx.account_id is None:
-        return None
-    return Account.objects.select_related("organisation", "member").filter(
-        pk=ctx.account_id, organisation=ctx.organisation, state=Account.State.ACTIVE).first()
+from guichet.journeys.signed_in import check_current_password, signed_in
 
 
 def _sign_in_first(ctx: Context) -> Screen:
@@ -47,7 +37,7 @@ class Change(Step):
     name = "change"
 
     def screen(self, ctx: Context, run: Run) -> Screen:
-        if _signed_in(ctx) is None:
+        if signed_in(ctx) is None:
             return _sign_in_first(ctx)
         return Screen(title=_("Change my password"),
                       fields=(Field("current_password", "password", _("Your current password"),
@@ -57,13 +47,12 @@ class Change(Step):
                       links=(Link(_("Back to my space"), page_path(ctx.organisation.slug, "espace")),))
 
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
-        account = _signed_in(ctx)
+        account = signed_in(ctx)
         if account is None:
             return Stay((Notice.of("password.sign_in_first", "warning"),))
-        key = lockout.identity_key("account", str(account.pk))
-        locked = lockout.status(ctx.organisation, key).locked(ctx.now)
-        if locked or not lookup.password_matches(account, data["current_password"]):
-            return _wrong_current(ctx, account, key, locked)
+        wrong = check_current_password(ctx, account, data["current_password"], reason="password_change")
+        if wrong is not None:
+            return wrong
         member = account.member
         problem = passwords.problems(ctx, data, [account.identifier, account.email]
                                      + ([member.first_name, member.last_name] if member else []))
@@ -76,11 +65,6 @@ class Change(Step):
         return Done(Screen(title=_("Confirmation"), notices=(Notice.of("password.changed", "success"),),
                            paragraphs=(_("You can use it the next time you sign in."),),
                            links=(Link(_("Go to my space"), page_path(ctx.organisation.slug, "espace")),)))
-
-
-def _wrong_current(ctx: Context, account: Account, key: str, locked: bool) -> Stay:
-    count_failure(ctx, account, key, reason="password_change", locked=locked)
-    return Stay(field_errors={"current_password": (Notice.of("password.current_wrong", "error"),)})
 
 
 def finish(ctx: Context, run: Run) -> Outcome:

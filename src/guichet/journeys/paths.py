@@ -7,6 +7,7 @@ PATHS = {
     "registration": "inscription",
     "recovery": "mot-de-passe-oublie",
     "password_change": "mot-de-passe",
+    "second_factor_enrolment": "double-authentification",
 }
 
 

@@ -30,9 +30,13 @@ def set_password(account: Account, password: str, *, now: datetime, actor: str =
 
 @transaction.atomic
 def enrol_factor(account: Account, kind: str, *, now: datetime, secret: str = "", ip: str | None = None) -> Factor:
+    """A new (or replaced) second factor. Like every credential change, it forgets the remembered devices:
+    a device remembered before stops skipping the second factor, so the new one is asked there too."""
     factor, _ = Factor.objects.update_or_create(account=account, kind=kind,
                                                 defaults={"secret": secret, "created_at": now})
-    record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip, factor=kind)
+    revoked = devices.revoke_all(account, now)
+    record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip, factor=kind,
+           devices_revoked=revoked)
     return factor
 
 
@@ -42,8 +46,9 @@ def enrol_passkey(account: Account, new: Any, *, now: datetime, ip: str | None =
     key = Passkey.objects.create(account=account, credential_id=new.credential_id, public_key=new.public_key,
                                  sign_count=new.sign_count, transports=list(new.transports), created_at=now)
     Factor.objects.update_or_create(account=account, kind=Factor.Kind.PASSKEY, defaults={"created_at": now})
+    revoked = devices.revoke_all(account, now)   # a credential change: see enrol_factor
     record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip,
-           factor=Factor.Kind.PASSKEY.value, passkey=key.pk)
+           factor=Factor.Kind.PASSKEY.value, passkey=key.pk, devices_revoked=revoked)
     return key
 
 

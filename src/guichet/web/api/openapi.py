@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from guichet.journeys.paths import PATHS
+
 _error = {"type": "object", "properties": {"error": {"$ref": "#/components/schemas/Notice"}}}
 _slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _name = {"name": "name", "in": "path", "required": True,
-         "schema": {"type": "string", "enum": ["login", "registration", "recovery", "password_change"]}}
+         "schema": {"type": "string", "enum": list(PATHS)}}   # every journey has its page, hence its name here
 _run = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
