@@ -7,6 +7,7 @@ of a run is issued here (`issue`), so that the run stays open as long as its lat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from guichet.challenges import secrets
@@ -29,13 +30,18 @@ class Destination:
         return mask_email(self.address) if self.channel == "email" else mask_phone(self.address)
 
 
+# A code typed in its last seconds leads to one or two more screens ("Accéder à mon espace"): the run lives
+# this much longer than its last code, so they are not already closed.
+AFTER_THE_CODE = timedelta(minutes=10)
+
+
 def issue(ctx: Context, run: Run, *, purpose: str, rule: Code, account: Any = None, channel: str = "") -> Issued:
-    """A new code for this run, which stays open until the code expires: the member must be able to type
-    the code for as long as the message says."""
+    """A new code for this run, which stays open until the code expires, and a little more: the member must
+    be able to type the code for as long as the message says, then finish the screens that follow it."""
     issued = secrets.issue_code(organisation=ctx.organisation, purpose=purpose, scope=str(run.pk),
                                 length=rule.length, lifetime=rule.lifetime, max_attempts=rule.max_attempts,
                                 now=ctx.now, account=account, channel=channel)
-    keep_open_until(run, issued.challenge.expires_at)
+    keep_open_until(run, issued.challenge.expires_at + AFTER_THE_CODE)
     return issued
 
 
