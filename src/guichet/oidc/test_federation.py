@@ -120,6 +120,10 @@ def test_franceconnect_is_for_the_categories_the_policy_names(live_base: str, fa
     MemberRecord.objects.filter(pk=record.pk).update(category="individual")
     again = Browser()
     assert sign_in_upstream(again, start(again, live_base, federated), "jean").page.url.endswith("/espace/")
+    # Linked since, then no longer an individual in the registry: the link alone does not let them in.
+    MemberRecord.objects.filter(pk=record.pk).update(category="employer")
+    third = Browser()
+    assert "federation.category" in codes(sign_in_upstream(third, start(third, live_base, federated), "jean"))
 
 
 def test_a_tampered_state_is_refused(live_base: str, federated_farm: Organisation, make_member: Any) -> None:

@@ -104,6 +104,34 @@ def test_a_member_signs_in_to_an_application(live_base: str, farm: Organisation,
     assert browser.go(again.authorization_url(), stop_at=CALLBACK).url.startswith(CALLBACK + "?code=")
 
 
+@pytest.mark.parametrize("change", ["new password", "sessions ended by an agent", "account closed"])
+def test_what_ends_the_members_sessions_ends_the_applications_tokens(
+        live_base: str, farm: Organisation, farm_member: Account, make_client: Any, change: str) -> None:
+    from django.utils import timezone
+
+    from guichet.identities import actions
+
+    app, browser = RelyingParty(live_base, farm.slug, make_client(farm)), Browser()
+    callback = sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member,
+                       stop_at=CALLBACK)
+    tokens = app.tokens(callback.url)
+    assert "refresh_token" in tokens
+    assert app.session.get(app.metadata["userinfo_endpoint"]).status_code == 200
+    if change == "new password":
+        actions.set_password(farm_member, "Another-Horse-43!", now=timezone.now())
+    elif change == "sessions ended by an agent":
+        actions.end_sessions(farm_member, actor="agent:test", ip=None)
+    else:
+        actions.disable(farm_member, actor="agent:test", ip=None)
+    assert app.session.get(app.metadata["userinfo_endpoint"]).status_code == 401
+    with pytest.raises(AuthlibBaseError, match="invalid_grant"):
+        app.session.refresh_token(app.metadata["token_endpoint"], refresh_token=tokens["refresh_token"])
+    from oauth2_provider.models import get_refresh_token_model
+
+    # Recorded as revoked (RFC 7009), not merely orphaned.
+    assert not get_refresh_token_model().objects.filter(user=farm_member, revoked__isnull=True).exists()
+
+
 def test_scopes_limit_the_claims(live_base: str, farm: Organisation, farm_member: Account,
                                  make_client: Any) -> None:
     app, browser = RelyingParty(live_base, farm.slug, make_client(farm, public=True)), Browser()

@@ -98,6 +98,14 @@ class Lockout(Strict):
         "Failures are forgotten once this long has passed since the last one and since the end of any lock"))
     notify_member: bool = True
 
+    @model_validator(mode="after")
+    def _forget_slowly(self) -> Lockout:
+        # Forgetting sooner than a lock lasts, or within minutes, would let guesses go on for ever unlocked.
+        floor = max(self.duration, timedelta(hours=1))
+        if self.forget_after < floor:
+            raise ValueError(f"forget_after must be at least {floor} (the lock's duration, and 1 hour at least)")
+        return self
+
 
 class SecondFactor(Strict):
     required: bool = True

@@ -110,6 +110,8 @@ def test_a_minimal_file_on_a_preset_is_enough(tmp_path: Path) -> None:
         ("password: {min_length: 20, max_length: 10}", "password", "shorter"),
         ("login: {lockuot: {}}", "login.lockuot", "Extra inputs"),
         ("member_number: {pattern: '([0-9'}", "member_number.pattern", "regular expression"),
+        ("login: {lockout: {duration: 15m, forget_after: 1m}}", "login.lockout", "must be at least 1:00:00"),
+        ("login: {lockout: {duration: 3h, forget_after: 2h}}", "login.lockout", "at least 3:00:00"),
     ],
 )
 def test_bad_values_are_refused_with_file_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from guichet.audit.record import record
 from guichet.identities.models import Account
+from guichet.identities.signals import sessions_ended
 
 
 @transaction.atomic
@@ -79,6 +80,7 @@ def end_sessions(account: Account, *, actor: str, ip: str | None, reason: str = 
 
     Account.objects.filter(pk=account.pk).update(session_version=F("session_version") + 1)
     account.refresh_from_db(fields=["session_version"])
+    sessions_ended.send(sender=Account, account=account)
     record("sessions.ended", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
            reason=reason)
 

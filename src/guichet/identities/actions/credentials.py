@@ -10,6 +10,7 @@ from django.db import transaction
 
 from guichet.audit.record import record
 from guichet.identities.models import Account, Factor, Passkey
+from guichet.identities.signals import sessions_ended
 from guichet.security import devices
 
 
@@ -24,6 +25,7 @@ def set_password(account: Account, password: str, *, now: datetime, actor: str =
     account.password_changed_at = now
     account.save(update_fields=["password", "must_change_password", "password_expires_at", "password_changed_at"])
     revoked = devices.revoke_all(account, now)
+    sessions_ended.send(sender=Account, account=account)
     record("password.temporary_set" if temporary else "password.changed", organisation=account.organisation,
            account_id=account.id, actor=actor, ip=ip, devices_revoked=revoked, reason=reason)
 

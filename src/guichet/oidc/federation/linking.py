@@ -49,11 +49,14 @@ def recognise(organisation: Organisation, provider: str, upstream: Upstream, ide
 @transaction.atomic
 def _recognise(organisation: Organisation, provider: str, upstream: Upstream, identity: Identity, *,
                now: datetime, ip: str | None) -> Recognised:
-    known = FederatedIdentity.objects.select_related("account").filter(
+    known = FederatedIdentity.objects.select_related("account", "account__member").filter(
         organisation=organisation, issuer=upstream.issuer, subject=identity.subject).first()
     if known is not None:
         if known.account.state == Account.State.DISABLED:
             raise _Refusal("disabled")
+        member = known.account.member
+        if upstream.categories and (member is None or member.category not in upstream.categories):
+            raise _Refusal("category")   # linked before the rule, or the registry's category changed since
         known.last_used_at = now
         known.save(update_fields=["last_used_at"])
         return Recognised(known.account, "known")

@@ -88,13 +88,24 @@ def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:
 
 @transaction.atomic
 def _revoke_tokens(application: Any, member: Account) -> None:
-    access_tokens = list(get_access_token_model().objects.filter(user=member, application=application))
-    for refresh_token in get_refresh_token_model().objects.filter(access_token__in=access_tokens):
+    """The tokens `application` holds for the member; every application's when `application` is None."""
+    access_tokens = get_access_token_model().objects.filter(user=member)
+    refresh_tokens = get_refresh_token_model().objects.filter(user=member, revoked__isnull=True)
+    if application is not None:
+        access_tokens, refresh_tokens = (access_tokens.filter(application=application),
+                                         refresh_tokens.filter(application=application))
+    for refresh_token in refresh_tokens:
         refresh_token.revoke()
     for access_token in access_tokens:
         if access_token.id_token:
             access_token.id_token.revoke()
         access_token.revoke()
+
+
+def revoke_every_token(sender: Any, account: Account, **_: Any) -> None:
+    """identities.signals.sessions_ended: a new password or an agent's "end all sessions" reaches the
+    applications too."""
+    _revoke_tokens(None, account)
 
 
 @method_decorator(never_cache, name="dispatch")
