@@ -155,3 +155,14 @@ def test_a_worker_imports_every_view_before_its_first_request(tmp_path: Path) ->
                             cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL, check=True)
     assert result.stdout.strip() == "['guichet.project.urls', 'guichet.web.api.journeys', 'oauth2_provider.views']"
+
+
+def test_production_warns_when_the_proxy_would_hide_members_addresses(tmp_path: Path) -> None:
+    def deployment_check(**extra: str) -> str:
+        result = subprocess.run(guichet("check", "--deploy"), env=production_environment(tmp_path) | extra,  # noqa: S603
+                                cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+                                stdin=subprocess.DEVNULL)
+        return result.stdout + result.stderr
+
+    assert "guichet.W001" in deployment_check()   # TRUSTED_PROXY_COUNT left at 0
+    assert "guichet.W001" not in deployment_check(TRUSTED_PROXY_COUNT="1")
