@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -78,6 +79,14 @@ def send_letter(organisation: Organisation, *, address: str | Sequence[str], tem
     message.attachment = letter_pdf(organisation=organisation, address=lines, subject=message.subject,
                                     body=message.body, language=message.language, reference=message.id)
     return _save(message)
+
+
+def latest_letter(account_id: uuid.UUID, *, templates: Collection[str], since: datetime) -> datetime | None:
+    """When the account's latest letter of these templates was made, if after `since`; letters the print
+    shop refused (failed) never left, and do not count."""
+    return (Message.objects.filter(account_id=account_id, channel=Message.Channel.POSTAL, template__in=templates,
+                                   created_at__gt=since).exclude(status=Message.Status.FAILED)
+            .order_by("-created_at").values_list("created_at", flat=True).first())
 
 
 def email_address(value: str) -> str:

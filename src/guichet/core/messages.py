@@ -133,6 +133,8 @@ CATALOGUE: dict[str, Promise] = {
     "recovery.temporary_sent_sms": _("A temporary password has been sent to you by text message."),
     "recovery.letter_sent": _("For your security, your temporary password will be sent to you by post, to the "
                               "address we have on record. It should arrive within a few days."),
+    "recovery.letter_already_sent": _("A letter with a temporary password was sent to you by post on {date}, to the "
+                                      "address we have on record. If it has not arrived, please contact us."),
     "captcha.wrong": _("The answer to the anti-robot check is not correct. Please answer the new question."),
     # password change and first sign-in
     "password.current_wrong": _("Your current password is not correct."),

@@ -21,9 +21,12 @@ stateDiagram-v2
     channel --> code: signed in before, unknown identifier, or channel missing on the account
     channel --> question: never signed in
     channel --> [*]: never signed in, no question for the category (letter)
+    channel --> [*]: too many codes to this account in the hour (start again)
     code --> code: wrong code / resend
+    code --> [*]: too many codes in the run or to the account in the hour (start again)
     code --> [*]: right (temporary password by the chosen channel)
     question --> [*]: right (temporary password by the chosen channel) / wrong (letter + SMS or email)
+    note right of question: a letter less than letter_every old holds back a new one ("sent on <date>")
 ```
 """
 
@@ -40,7 +43,7 @@ from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.recovery_common import duration_text, find_account, password_reset_screen
 from guichet.journeys.recovery_link import NewPassword, VerifyCode, open_link, send_link
-from guichet.journeys.recovery_temporary import ChooseChannel, RecoveryCode, SecurityQuestion
+from guichet.journeys.recovery_temporary import ChooseChannel, RecoveryCode, SecurityQuestion, sends_key
 from guichet.journeys.screens import Action, Done, Field, Link, Next, Notice, Outcome, Screen, Stay, Transition
 from guichet.security import ratelimit
 
@@ -95,7 +98,8 @@ class Ask(Step):
         account = find_account(ctx, data)
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="asked", style=rule.style)
         if rule.style == "code_then_temporary_password":
-            run.state.update(asked=True, account=str(account.pk) if account else None)
+            run.state.update(asked=True, account=str(account.pk) if account else None,
+                             sends=sends_key(ctx, account, key))
             return Next()
         with_code = rule.style == "link_and_code"
         if account is not None and account.email:

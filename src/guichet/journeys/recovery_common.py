@@ -3,9 +3,10 @@ screens, and handing over a temporary password by email, text message or post.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -17,8 +18,13 @@ from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.screens import Done, Link, Notice, Screen
 from guichet.registry.models import MemberRecord
+from guichet.security import lockout
 
 PURPOSE = "recovery"
+
+# Letters that carry a temporary password: the provisioning letter, an agent's reset by post, and ours.
+# Any of them still in the post holds back a new recovery letter (recovery.never_connected.letter_every).
+PASSWORD_LETTERS = ("temporary_password_letter", "temporary_password", "recovery_letter")
 
 
 def duration_text(duration: timedelta) -> str:
@@ -78,6 +84,9 @@ def dead_link_screen(ctx: Context) -> Screen:
 def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
     """A new temporary password, sent on the channel the member chose (its address is on the account)."""
     password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery")
+    # The code or the answer was right: guesses made before no longer matter, as after a reset by link.
+    # (Never on the letter path: a wrong answer must not unlock an account.)
+    lockout.record_success(ctx.organisation, lockout.identity_key("account", str(account.pk)))
     context: dict[str, Any] = {"password": password,
                                "days": ctx.policy.recovery.temporary_password.lifetime.days}
     if channel == "sms":
@@ -96,7 +105,17 @@ def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
 
 
 def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> Done:
-    """The letter, to the registry's address, and a word by text message or email to say it is coming."""
+    """The letter, to the registry's address, and a word by text message or email to say it is coming;
+    unless a letter went out less than `letter_every` ago: then nothing changes and nothing is sent (a new
+    letter would kill the one in the post, and anyone who knows the identifier could ask for it)."""
+    pending = _letter_in_the_post(ctx, account)
+    if pending is not None:
+        actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_held_back",
+                                previous=pending.isoformat())
+        when = formats.date_format(timezone.localtime(pending), "DATE_FORMAT")
+        return Done(Screen(title=_("Request a new password"),
+                           notices=(Notice.of("recovery.letter_already_sent", "info", date=when),),
+                           links=(sign_in_link(ctx),)))
     record = account.member
     if record is None or not record.address.strip():
         # Nowhere to write to: nothing changes, and the agents see why in the audit trail.
@@ -115,6 +134,15 @@ def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> D
         title=_("Confirmation"), notices=(Notice.of("recovery.letter_sent", "success"),),
         paragraphs=(_("If you do not receive this letter, please contact us."),),
         links=(sign_in_link(ctx),)))
+
+
+def _letter_in_the_post(ctx: Context, account: Account) -> datetime | None:
+    """When the account's latest password letter was made, if less than `letter_every` ago."""
+    rule = ctx.policy.recovery.never_connected
+    assert rule is not None   # the letter path exists only for never-connected members
+    # Two requests at once must not both find no letter: the account's row is the lock.
+    Account.objects.select_for_update().filter(pk=account.pk).values_list("pk", flat=True).first()
+    return outbox.latest_letter(account.pk, templates=PASSWORD_LETTERS, since=ctx.now - rule.letter_every)
 
 
 def _announce_letter(ctx: Context, account: Account, chosen: str) -> str:

@@ -3,7 +3,9 @@
 After the identifier, the member picks email or text message. A member who signed in before gets a
 code there, then the temporary password on the same channel. One who never signed in answers a
 security question drawn from the registry: right, the temporary password comes on the chosen
-channel; wrong (or no question for their category), it comes by post, announced by SMS or email.
+channel; wrong (or no question for their category), it comes by post, announced by SMS or email, unless
+a letter went out less than `recovery.never_connected.letter_every` ago (then nothing changes). A right
+code or answer also clears the sign-in lock-out; a letter does not (a stranger can cause one).
 
 An unknown identifier, or a channel the account cannot receive, goes to the code step like everybody
 else: a code is issued there (so attempts, expiry and resends behave the same) but sent nowhere.
@@ -11,7 +13,7 @@ else: a code is issued there (so attempts, expiry and resends behave the same) b
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,26 @@ from guichet.journeys.recovery_common import (
 from guichet.journeys.screens import Action, Field, Goto, Notice, Redirect, Screen, Stay, Transition
 from guichet.policy.model import Question
 from guichet.registry.matching import name_key, names_match, parse_amount
+from guichet.security import ratelimit
+
+# Codes sent to one account (or one unknown identifier) across runs: each run has its own cap
+# (recovery.code.max_sends), but five runs an hour would otherwise mean 25 text messages an hour.
+SENDS_WINDOW = timedelta(hours=1)
+
+
+def sends_key(ctx: Context, account: Account | None, typed: str) -> str:
+    """Whom the codes of a run are counted against: the account, else what was typed (an unknown identifier
+    is counted the same way, so the cap does not tell who is a member). Only a keyed hash of it is kept."""
+    if account is not None:
+        return str(account.pk)
+    return ratelimit.key_hash(f"recovery:unknown:{ctx.organisation.pk}:{typed}")
+
+
+def _may_send(ctx: Context, run: Run) -> bool:
+    """Counts one code sent (or issued and sent nowhere) against the account, across runs."""
+    counted = run.state.get("sends") or run.state.get("account") or f"run:{run.pk}"   # runs begun before the cap
+    return ratelimit.hit(f"recovery:send:{counted}", limit=ctx.policy.recovery.code.max_sends,
+                         window=SENDS_WINDOW, now=ctx.now).allowed
 
 
 def _address(account: Account | None, channel: str) -> str:
@@ -83,6 +105,8 @@ class ChooseChannel(Step):
         account = account_of(run)
         if account is None or not _address(account, channel) or account.has_signed_in \
                 or ctx.policy.recovery.never_connected is None:
+            if not _may_send(ctx, run):
+                return Stay((Notice.of("code.too_many_sends", "error"),), restart=True)
             return Goto("code")
         question = question_for(ctx, account)
         if question is None:   # e.g. a third party: nothing to ask, so the post
@@ -139,7 +163,7 @@ class RecoveryCode(Step):
         if waited < rule.resend_cooldown.total_seconds():
             return Stay((Notice.of("code.wait", "warning",
                                    seconds=int(rule.resend_cooldown.total_seconds() - waited)),))
-        if secrets.sends(str(run.pk), PURPOSE) >= rule.max_sends:
+        if secrets.sends(str(run.pk), PURPOSE) >= rule.max_sends or not _may_send(ctx, run):
             return Stay((Notice.of("code.too_many_sends", "error"),), restart=True)
         self._send(ctx, run)
         return Stay((Notice.of("code.resent", "success"),))

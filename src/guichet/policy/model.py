@@ -240,6 +240,16 @@ class NeverConnected(Strict):
     questions_by_category: dict[str, list[Question]]
     fallback: Literal["postal"] = "postal"
     announce_letter_by: list[Literal["email", "sms"]] = ["sms", "email"]
+    letter_every: Duration = Field(timedelta(days=7), description=(
+        "At most one letter with a temporary password per account this often: while one sent more recently "
+        "exists, a new request changes nothing and sends nothing (each letter would kill the one in the post)"))
+
+    @model_validator(mode="after")
+    def _letters_take_days(self) -> NeverConnected:
+        # A letter takes days to arrive: a shorter period would let anyone kill it again while it is in the post.
+        if self.letter_every < timedelta(days=1):
+            raise ValueError("letter_every must be at least 1d (a letter takes days to arrive)")
+        return self
 
 
 class TemporaryPassword(Strict):

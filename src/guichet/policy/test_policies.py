@@ -56,6 +56,7 @@ def test_farm_social_security_numbers_from_the_guide() -> None:
     individual = [q.fact for q in never.questions_by_category["individual"]]
     assert individual == ["health_card_serial", "recent_benefit_amount"]
     assert never.questions_by_category["third_party"] == []
+    assert never.letter_every == timedelta(days=7)   # choice: one letter a week at most (docs/decisions.md)
     franceconnect = policy.login.federation["franceconnect"]
     assert franceconnect.kind == "franceconnect" and franceconnect.acr_values == "eidas1"
     assert franceconnect.client_secret_env == "FRANCECONNECT_CLIENT_SECRET" and not franceconnect.enabled
@@ -112,6 +113,8 @@ def test_a_minimal_file_on_a_preset_is_enough(tmp_path: Path) -> None:
         ("member_number: {pattern: '([0-9'}", "member_number.pattern", "regular expression"),
         ("login: {lockout: {duration: 15m, forget_after: 1m}}", "login.lockout", "must be at least 1:00:00"),
         ("login: {lockout: {duration: 3h, forget_after: 2h}}", "login.lockout", "at least 3:00:00"),
+        ("recovery: {never_connected: {questions_by_category: {}, letter_every: 2h}}", "recovery.never_connected",
+         "letter_every must be at least 1d"),
     ],
 )
 def test_bad_values_are_refused_with_file_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:

@@ -129,7 +129,8 @@ class JsonDriver:
         if "outcome" in body:
             screen = body.get("screen") or {}
             return Page(status=response.status_code, outcome=body["outcome"], redirect=body.get("redirect", ""),
-                        title=screen.get("title", ""), notices=[n["code"] for n in screen.get("notices", [])])
+                        title=screen.get("title", ""), notices=[n["code"] for n in screen.get("notices", [])],
+                        text=json.dumps(body, ensure_ascii=False))
         self.run = body["run"] or ""
         return Page(
             status=response.status_code, step=body["step"] or "", title=body["title"],

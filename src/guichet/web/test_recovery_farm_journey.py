@@ -178,3 +178,145 @@ def test_the_code_lives_its_30_minutes_however_long_the_request_took(drive, farm
     minutes_pass(driver.run, 28)   # 48 minutes after the request began, 28 after the code was sent
     page = driver.submit({"code": code}, "verify")
     assert page.outcome == "done" and page.notices == ["recovery.temporary_sent_email"]
+
+
+def cool_down(driver) -> None:
+    """The resend cool-down is over (the code was sent a minute ago)."""
+    from guichet.journeys.models import Run
+
+    run = Run.objects.get(pk=driver.run)
+    run.state["code_sent_at:recovery"] = (timezone.now() - timedelta(minutes=1)).isoformat()
+    run.save()
+
+
+def wrong_answer(drive, farm, account: Account) -> Page:
+    driver = drive(farm.slug)
+    assert ask(driver, account.identifier, "sms").step == "question"
+    return driver.submit({"answer": "1"}, "next")
+
+
+def letter_date(message: Message) -> str:
+    from django.utils import formats, translation
+
+    with translation.override("fr"):
+        return formats.date_format(timezone.localtime(message.created_at), "DATE_FORMAT")
+
+
+def test_one_letter_a_week_however_often_a_stranger_answers_wrong(drive, farm, make_account, sms_sink,
+                                                                  postal_spool) -> None:
+    """recovery.never_connected.letter_every (7 days): a new letter would kill the one in the post, and a
+    stranger who knows the identifier could ask for one every few minutes."""
+    account = farm_member(make_account, farm, signed_in=False, category="farmer",
+                          contribution_invoice_amount="845,00")
+    third_party = farm_member(make_account, farm, signed_in=False, category="third_party")
+    assert wrong_answer(drive, farm, account).notices == ["recovery.letter_sent"]
+    assert ask(drive(farm.slug), third_party.identifier, "sms").notices == ["recovery.letter_sent"]
+    in_the_post = {a.pk: temporary_password_in(letter.text)
+                   for a, letter in zip((account, third_party), postal_spool.letters(), strict=True)}
+    assert len(sms_sink.wait_for(2)) == 2   # the two announcements
+    announced = Message.objects.filter(template="letter_announce").count()
+    for _ in range(2):
+        for page in (wrong_answer(drive, farm, account), ask(drive(farm.slug), third_party.identifier, "sms")):
+            assert page.outcome == "done" and page.notices == ["recovery.letter_already_sent"]
+    for member in (account, third_party):
+        letter = Message.objects.get(channel="postal", account_id=member.pk)
+        page = wrong_answer(drive, farm, account) if member is account else \
+            ask(drive(farm.slug), third_party.identifier, "sms")
+        assert letter_date(letter) in page.text and "contacter" in page.text
+        member.refresh_from_db()
+        assert member.check_password(in_the_post[member.pk])   # the letter in the post still works
+    assert len(postal_spool.letters()) == 2
+    assert Message.objects.filter(template="letter_announce").count() == announced   # no more text messages
+    assert len(sms_sink.wait_for(2)) == 2
+    assert Event.objects.filter(kind="recovery.letter_held_back").count() == 6
+    # A week later, a letter that has not arrived may be followed by another.
+    Message.objects.filter(channel="postal").update(created_at=timezone.now() - timedelta(days=7, minutes=1))
+    assert wrong_answer(drive, farm, account).notices == ["recovery.letter_sent"]
+    assert len(postal_spool.letters()) == 3
+    account.refresh_from_db()
+    assert not account.check_password(in_the_post[account.pk])
+
+
+def test_a_letter_from_an_agent_or_the_provisioning_also_holds_back_a_new_one(drive, farm, make_account, sms_sink,
+                                                                                postal_spool) -> None:
+    from guichet.channels import outbox
+
+    account = farm_member(make_account, farm, signed_in=False, category="farmer",
+                          contribution_invoice_amount="845,00")
+    outbox.send_letter(farm, address=["Marie Dupont", "12 rue des Vignes", "79000 Niort"],
+                       template="temporary_password", context={"password": "Abcdefgh2345", "days": 30},
+                       language="fr", account_id=account.pk)
+    assert wrong_answer(drive, farm, account).notices == ["recovery.letter_already_sent"]
+    account.refresh_from_db()
+    assert not account.must_change_password   # the password did not change
+
+
+def lock_out(drive, farm, account: Account) -> None:
+    from guichet.identities.models import LoginThrottle
+
+    driver = drive(farm.slug)
+    for _ in range(farm.policy.login.lockout.max_failures):
+        assert sign_in(driver, account.identifier, "Wrong-Password-1").notices == ["login.invalid"]
+    locked_until = LoginThrottle.objects.get().locked_until
+    assert locked_until is not None and locked_until > timezone.now()
+
+
+@pytest.mark.parametrize("way", ["code", "right_answer"])
+def test_a_temporary_password_after_a_right_code_or_answer_ends_the_lock_out(way, drive, farm, make_account,
+                                                                             sms_sink) -> None:
+    account = farm_member(make_account, farm, signed_in=way == "code", recent_benefit_amount="1234.56")
+    lock_out(drive, farm, account)
+    driver = drive(farm.slug)
+    page = ask(driver, account.identifier, "sms")
+    if way == "code":
+        page = driver.submit({"code": sms_sink.last_to("+33612345678").code}, "verify")
+    else:
+        page = driver.submit({"answer": "1234,56"}, "next")
+    assert page.notices == ["recovery.temporary_sent_sms"]
+    password = temporary_password_in(sms_sink.last_to("+33612345678").text)
+    assert sign_in(drive(farm.slug), account.identifier, password).step == "change_temporary_password"
+
+
+def test_a_letter_after_a_wrong_answer_does_not_end_the_lock_out(drive, farm, make_account, sms_sink,
+                                                                  postal_spool) -> None:
+    """A stranger's wrong answer must not unlock the account: the member signs in once the lock is over."""
+    from guichet.identities.models import LoginThrottle
+
+    account = farm_member(make_account, farm, signed_in=False, category="farmer",
+                          contribution_invoice_amount="845,00")
+    lock_out(drive, farm, account)
+    assert wrong_answer(drive, farm, account).notices == ["recovery.letter_sent"]
+    password = temporary_password_in(postal_spool.last().text)
+    assert sign_in(drive(farm.slug), account.identifier, password).notices == ["login.invalid"]
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert sign_in(drive(farm.slug), account.identifier, password).step == "change_temporary_password"
+
+
+def send_codes(drive, farm, identifier: str, resends: int) -> list[Page]:
+    """A new run: the first code, then `resends` more."""
+    driver = drive(farm.slug)
+    pages = [ask(driver, identifier, "sms")]
+    for _ in range(resends):
+        cool_down(driver)
+        pages.append(driver.submit({}, "resend"))
+    return pages
+
+
+def test_codes_are_capped_per_account_across_runs(drive, farm, make_account, sms_sink) -> None:
+    """recovery.code.max_sends (5) an hour for one account, however many runs; an unknown identifier is
+    answered the same way (its codes, sent nowhere, are counted the same)."""
+    account = farm_member(make_account, farm, signed_in=True)
+    assert farm.policy.recovery.code.max_sends == 5
+    seen = []
+    for identifier in (account.identifier, "12999999"):
+        first, second, third = (send_codes(drive, farm, identifier, 2), send_codes(drive, farm, identifier, 2),
+                                send_codes(drive, farm, identifier, 0))
+        assert [p.notices[-1:] for p in first] == [["recovery.code_sent_sms"], ["code.resent"], ["code.resent"]]
+        assert [p.notices[-1:] for p in second[:2]] == [["recovery.code_sent_sms"], ["code.resent"]]
+        for refused in (second[2], third[0]):   # the 6th code in that run, then the first of a new run
+            assert refused.notices == ["code.too_many_sends"] and refused.outcome == "done"   # start again later
+        assert third[0].title == second[2].title and third[0].status == second[2].status
+        seen.append([(p.status, p.step, p.title, p.notices, p.fields) for p in first + second + third])
+    assert seen[0] == seen[1]
+    assert Message.objects.filter(channel="sms").count() == 5
+    assert len(sms_sink.wait_for(5)) == 5
