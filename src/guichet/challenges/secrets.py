@@ -66,14 +66,16 @@ def sends(scope: str, purpose: str) -> int:
 @transaction.atomic
 def issue_code(*, organisation: Any, purpose: str, scope: str, length: int, lifetime: timedelta,
                max_attempts: int, now: datetime, account: Any = None, channel: str = "",
-               data: dict[str, Any] | None = None) -> Issued:
+               data: dict[str, Any] | None = None, carry_failures: bool = True) -> Issued:
     """A new code for this scope and purpose; the one it replaces stops working.
 
     The wrong attempts of the replaced code carry over: asking for a new code never buys more guesses.
+    `carry_failures=False` is for codes whose sending is itself scarce and limited (a letter: a few a month),
+    where a fresh code must not be born spent.
     """
     previous = list(Challenge.objects.select_for_update().filter(
         scope=scope, purpose=purpose, used_at=None, replaced_at=None))
-    carried = max((c.attempts for c in previous), default=0)
+    carried = max((c.attempts for c in previous), default=0) if carry_failures else 0
     Challenge.objects.filter(pk__in=[c.pk for c in previous]).update(replaced_at=now)
     code = new_code(length)
     challenge = Challenge.objects.create(

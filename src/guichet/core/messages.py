@@ -97,6 +97,18 @@ CATALOGUE: dict[str, Promise] = {
     "registration.activate_intro": _("One last click: confirm that you want to activate your account."),
     "registration.update_intro": _("This email address will become the address of your account: {email}. "
                                    "Choose a new password: it replaces your old one."),
+    "registration.update_intro_sms": _("This email address will become the address of your account: {email}. "
+                                       "To check that the request comes from the account's holder, we send a code "
+                                       "by text message to the mobile phone number of your account."),
+    "registration.update_code_sms": _("Type the code we sent by text message to the mobile phone number of your "
+                                      "account. It is valid for {minutes} minutes."),
+    "registration.update_code_letter": _("Type the confirmation code of the letter we sent to the postal address "
+                                         "of your account."),
+    "registration.update_code_exhausted": _("Too many wrong codes: for your security, this link can no longer be "
+                                            "used. To try again, register again, or contact us."),
+    "registration.update_letter_dead": _("The code of our letter can no longer be used: it has expired, or a newer "
+                                         "letter replaced it. To receive a new letter, register again, or contact "
+                                         "us."),
     "registration.account_updated": _("Your account is updated: your email address is saved and your new "
                                       "password is set. You can now sign in."),
     "registration.link_expired": _("This link has expired: for your security it worked for {hours} hours. "

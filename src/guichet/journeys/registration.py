@@ -18,15 +18,18 @@ stateDiagram-v2
     usage_policy --> [*]: accepted (account pending, link emailed)
     [*] --> set_password: link opened, password after_link
     [*] --> activate: link opened, password in_form
-    [*] --> update_account: update link opened (active account that had no email address)
+    [*] --> update_proof: update link opened (active account without email address, with a mobile)
+    [*] --> update_account: update link opened (no mobile: the owner's code came by post)
     set_password --> [*]: password set, account active
     activate --> [*]: account active
-    update_account --> [*]: new password set, the proven address is the account's
+    update_proof --> update_account: code sent by text message to the account's mobile
+    update_account --> [*]: owner's code right: new password set, the proven address is the account's
 ```
 A member who already has an account goes through the very same screens and confirmation; the
 account's address is told by email instead (identities.actions.notify_already_registered). When their
 active account has no address at all (the health mutual's "Update my account"), the typed address gets
-a link instead, and the account changes only when it is used (registration_update).
+a link instead, and the account changes only when it is used with a code sent to the owner on a channel
+already on record, text message or letter (registration_update, which has its own diagram).
 """
 
 from __future__ import annotations
@@ -42,7 +45,13 @@ from guichet.journeys.paths import journey_path
 from guichet.journeys.registration_identity import Identity, Provisioned
 from guichet.journeys.registration_link import Activate, SetPassword, confirmation, open_link, send_link
 from guichet.journeys.registration_questions import Questions, UsagePolicy, member_of
-from guichet.journeys.registration_update import UpdateAccount, needs_an_email, open_update_link, send_update_link
+from guichet.journeys.registration_update import (
+    UpdateAccount,
+    UpdateProof,
+    needs_an_email,
+    open_update_link,
+    send_update_link,
+)
 from guichet.journeys.screens import Done, Screen
 
 
@@ -81,7 +90,8 @@ def open_any_link(ctx: Context, token: str) -> LinkStart | Screen:
 
 REGISTRATION = Journey(
     name="registration",
-    steps=(Provisioned(), Identity(), Questions(), UsagePolicy(), SetPassword(), Activate(), UpdateAccount()),
+    steps=(Provisioned(), Identity(), Questions(), UsagePolicy(), SetPassword(), Activate(), UpdateProof(),
+           UpdateAccount()),
     finish=finish,
     lifetime=timedelta(minutes=30),
     link=open_any_link,

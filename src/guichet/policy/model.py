@@ -214,6 +214,18 @@ class UsagePolicy(Strict):
     text: Text
 
 
+class AccountUpdate(Strict):
+    """"Update my account": an active account without an email address gets one, with a new password, only
+    once its owner confirmed by a channel already on record: a code by text message to the account's mobile
+    (the sign-in code's rule, `login.second_factor.code`), else a code by post to the registry's address."""
+
+    letter_code_lifetime: Duration = Field(timedelta(days=30), description=(
+        "How long the code of a confirmation letter (and the emailed link that goes with it) can be used: "
+        "time for the letter to arrive"))
+    max_letters: int = Field(3, ge=1, le=10, description=(
+        "Confirmation letters at most per account in each period of letter_code_lifetime"))
+
+
 class Registration(Strict):
     mode: Literal["self_service", "provisioned"] = "self_service"
     match: list[MatchField] = ["member_number", "last_name", "birth_date"]
@@ -226,6 +238,7 @@ class Registration(Strict):
     password: Literal["after_link", "in_form"] = "after_link"
     link: Link = Link()
     temporary_password_channel: Channel = Field("postal", description="provisioned mode: how the first password goes")
+    account_update: AccountUpdate = AccountUpdate()
 
     @model_validator(mode="after")
     def _enough_questions(self) -> Registration:

@@ -126,8 +126,10 @@ def test_health_mutual_registration_in_a_browser(page: Page, live_url: str, orga
 
 def test_health_mutual_update_of_an_account_without_email_in_a_browser(page: Page, live_url: str,
                                                                        organisations: dict[str, Any], make_account,
-                                                                       smtp_sink: Any) -> None:
-    account = make_account(organisations[HEALTH], iban_suffix="FR7612345", factors=())
+                                                                       smtp_sink: Any, sms_sink: Any,
+                                                                       postal_spool: Any) -> None:
+    account = make_account(organisations[HEALTH], iban_suffix="FR7612345", factors=(), mobile="+33612345678",
+                           address="12 rue des Lilas\n33000 Bordeaux")
     Account.objects.filter(pk=account.pk).update(email="")
     page.goto(f"{live_url}/o/{HEALTH}/inscription/")
     page.get_by_label("Numéro FINESS").fill(account.identifier)
@@ -143,6 +145,9 @@ def test_health_mutual_update_of_an_account_without_email_in_a_browser(page: Pag
     assert page.get_by_role("heading", level=1).inner_text() == "Mettre à jour mon compte"
     assert page.get_by_text("nouveau@example.org").is_visible()
     assert_accessible(page)
+    page.get_by_role("button", name="Recevoir le code").click()   # to the account's mobile: the owner agrees
+    assert_accessible(page)
+    page.get_by_label("Code de confirmation").fill(sms_sink.last_to("+33612345678").code)
     page.get_by_label("Votre nouveau mot de passe").fill("Green-Valley-77")
     page.get_by_label("Confirmez le nouveau mot de passe").fill("Green-Valley-77")
     page.get_by_role("button", name="Mettre à jour mon compte").click()
@@ -150,6 +155,7 @@ def test_health_mutual_update_of_an_account_without_email_in_a_browser(page: Pag
     assert_accessible(page)
     account.refresh_from_db()
     assert account.email == "nouveau@example.org" and account.check_password("Green-Valley-77")
+    assert "nouveau@example.org" in postal_spool.last().text   # the owner is told by post too
 
 
 def test_farm_registration_page_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any]) -> None:

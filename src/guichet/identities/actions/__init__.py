@@ -5,6 +5,20 @@ Callers use `from guichet.identities import actions` then `actions.<name>`; the 
 submodules by theme.
 """
 
+from guichet.identities.actions.account_update import (
+    ACCOUNT_UPDATE_PURPOSE,
+    LETTER_CODE_PURPOSE,
+    SMS_CODE_PURPOSE,
+    check_letter_code,
+    give_email_and_password,
+    proof_for,
+    record_account_update_sent,
+    record_update_code_refused,
+    refuse_account_update,
+    send_update_code,
+    send_update_letter,
+    tell_owner_of_update,
+)
 from guichet.identities.actions.accounts import (
     activate,
     create_account,
@@ -33,15 +47,12 @@ from guichet.identities.actions.credentials import (
     set_temporary_password,
 )
 from guichet.identities.actions.registration import (
-    ACCOUNT_UPDATE_PURPOSE,
     ACTIVATION_PURPOSE,
     accept_usage_policy,
     complete_registration,
-    give_email_and_password,
     notify_already_registered,
     provision_account,
     provision_members,
-    record_account_update_sent,
     record_registration_failure,
     register_member,
     send_activation_link,
@@ -50,8 +61,11 @@ from guichet.identities.actions.registration import (
 __all__ = [
     "ACCOUNT_UPDATE_PURPOSE",
     "ACTIVATION_PURPOSE",
+    "LETTER_CODE_PURPOSE",
+    "SMS_CODE_PURPOSE",
     "accept_usage_policy",
     "activate",
+    "check_letter_code",
     "complete_registration",
     "confirm_contacts",
     "create_account",
@@ -65,6 +79,7 @@ __all__ = [
     "notify_already_registered",
     "notify_locked",
     "notify_password_changed",
+    "proof_for",
     "provision_account",
     "provision_members",
     "record_account_update_sent",
@@ -72,13 +87,18 @@ __all__ = [
     "record_registration_failure",
     "record_sign_in",
     "record_sign_in_failure",
+    "record_update_code_refused",
+    "refuse_account_update",
     "register_member",
     "remember_device",
     "revoke_devices",
     "send_activation_link",
+    "send_update_code",
+    "send_update_letter",
     "set_mobile",
     "set_password",
     "set_temporary_password",
     "sign_out",
+    "tell_owner_of_update",
     "unlock",
 ]

@@ -13,9 +13,6 @@ from guichet.identities.actions.credentials import set_password, set_temporary_p
 from guichet.identities.models import Account
 
 ACTIVATION_PURPOSE = "registration"
-# Links that give an active account without an email address the address they were sent to, with a new
-# password (the health mutual's "Mettre à jour mon compte"); the registration journey opens them too.
-ACCOUNT_UPDATE_PURPOSE = "account_update"
 
 
 @transaction.atomic
@@ -106,40 +103,6 @@ def notify_already_registered(account: Account, *, language: str, sign_in_url: s
                           language=language, account_id=account.pk)
     record("registration.already_registered", organisation=account.organisation, account_id=account.id, ip=ip,
            emailed=bool(account.email))
-
-
-def record_account_update_sent(account: Account, *, ip: str | None = None) -> None:
-    """Someone proved the member's identity by registering again, and the account has no email address:
-    a link went to the typed address (the account is changed only when the link is used)."""
-    record("registration.update_link_sent", organisation=account.organisation, account_id=account.id, ip=ip)
-
-
-@transaction.atomic
-def give_email_and_password(account: Account, *, email: str, password: str, now: datetime,
-                            ip: str | None = None) -> bool:
-    """The link sent to `email` was used: that address is proven and becomes the account's, and
-    `password` replaces the old one (remembered devices are revoked, other sessions end).
-
-    Only for an active account that still has no email address: False, and nothing changes, when an
-    agent or another link gave it one meanwhile, or when the account is no longer active.
-    """
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    identifier = locked.identifier
-    if account.organisation.policy.login.identifier.kind == "email":
-        identifier = email.strip().lower()   # there, the email is also what the member signs in with
-    taken = Account.objects.filter(organisation=locked.organisation_id, identifier=identifier).exclude(pk=locked.pk)
-    if locked.state != Account.State.ACTIVE or locked.email or taken.exists():
-        record("registration.update_refused", organisation=account.organisation, account_id=account.id, ip=ip,
-               state=locked.state, has_email=bool(locked.email))
-        return False
-    changed = ["email"] + (["identifier"] if identifier != locked.identifier else [])
-    locked.email, locked.email_verified_at, locked.identifier = email, now, identifier
-    locked.save(update_fields=["email", "email_verified_at", "identifier"])
-    record("contact.email_added", organisation=account.organisation, account_id=account.id, ip=ip,
-           changed=changed)   # names only: the address is personal data and stays out of the audit trail
-    account.refresh_from_db()
-    set_password(account, password, now=now, ip=ip, reason="account_update")
-    return True
 
 
 # Provisioned accounts (the organisation creates them; the first password goes by post) ----------------
