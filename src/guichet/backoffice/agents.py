@@ -138,21 +138,22 @@ def authenticate(*, email: str, password: str, code: str, now: datetime, ip: str
     """
     agent = Agent.objects.filter(email=normalise_email(email)).first()
     key = throttle.key_for(agent, email)
-    locked = throttle.is_locked(key, now)
+    # Counted as a failure before the password is checked (see throttle.reserve): parallel requests cannot
+    # all slip in before the lock. A locked identity still pays for a hash, so timing tells nothing.
+    attempt = throttle.reserve(key, now)
     stored = agent.password if agent is not None and agent.active and agent.enrolled else ""
     right = check_password(password, stored or _dummy_hash()) and bool(stored)
-    if right and not locked and agent is not None and _totp_accepted(agent, code, now):
+    if right and attempt.allowed and agent is not None and _totp_accepted(agent, code, now):
         throttle.record_success(key)
         agent.last_login = now
         agent.save(update_fields=["last_login"])
         record("agent.login.succeeded", actor=agent.actor, ip=ip, agent_id=agent.pk)
         return agent
-    status = throttle.record_failure(key, now) if not locked else None
-    reason = "locked" if locked else ("credentials" if not right else "code")
+    status = attempt.status
+    reason = "locked" if not attempt.allowed else ("credentials" if not right else "code")
     record("agent.login.failed", actor=agent.actor if agent else "unknown", ip=ip,
            agent_id=agent.pk if agent else None, reason=reason,
-           locked_until=status.locked_until.isoformat() if status and status.just_locked and status.locked_until
-           else None)
+           locked_until=status.locked_until.isoformat() if status.just_locked and status.locked_until else None)
     return None
 
 

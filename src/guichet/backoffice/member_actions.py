@@ -144,7 +144,7 @@ def _disable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: 
              channel: str) -> dict[str, str]:
     if account.state == Account.State.DISABLED:
         raise Refused("backoffice.already_disabled")
-    actions.disable(account, actor=agent.actor, ip=ip, reason=reason)
+    actions.disable(account, actor=agent.actor, ip=ip, reason=reason, now=now)
     return {}
 
 

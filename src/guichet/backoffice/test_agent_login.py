@@ -215,3 +215,66 @@ def test_the_console_speaks_french_then_english(db) -> None:
     assert "<h1>Connexion des agents</h1>" in client.get("/agents/connexion/").content.decode()
     client.cookies["guichet_language"] = "en"
     assert "<h1>Agent sign-in</h1>" in client.get("/agents/connexion/").content.decode()
+
+
+def test_an_attempt_is_counted_before_its_password_is_checked(make_agent, pension, monkeypatch) -> None:
+    """The argon2 check is slow: an attempt counted only after it lets parallel requests all read "not locked"."""
+    from django.utils import timezone
+
+    from guichet.backoffice import agents
+
+    enrolled = make_agent(pension)
+    real_check, seen = agents.check_password, []
+
+    def check(password: str, encoded: str) -> bool:
+        seen.append(AgentThrottle.objects.values_list("failures", flat=True).first())
+        return real_check(password, encoded)
+
+    monkeypatch.setattr(agents, "check_password", check)
+    agents.authenticate(email=enrolled.agent.email, password="Wrong-Password-123!", code=enrolled.code(),
+                        now=timezone.now(), ip=None)
+    agents.authenticate(email="nobody@caisse.example", password="x", code="000000", now=timezone.now(), ip=None)
+    assert seen == [1, 1]   # each identity's row already counts the attempt being checked
+    assert agents.authenticate(email=enrolled.agent.email, password=AGENT_PASSWORD, code=enrolled.code(),
+                               now=timezone.now(), ip=None) == enrolled.agent
+    assert not AgentThrottle.objects.filter(key_hash=throttle_key(enrolled.agent)).exists()   # success clears
+
+
+def throttle_key(agent: Agent) -> str:
+    from guichet.backoffice import throttle
+
+    return throttle.key_for(agent, agent.email)
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_lock_allows(make_agent, pension,
+                                                                                monkeypatch) -> None:
+    """Ten requests at once, the last with the right password: each arrives while the one before is having its
+    password hashed (simulated by starting it from inside the check). Only five may be judged; the right
+    password comes sixth or later and is refused like any attempt on a locked identity."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    from guichet.backoffice import agents
+
+    enrolled = make_agent(pension)
+    real_check = agents.check_password
+    burst = [f"Wrong-Guess-{n}-Zebra!" for n in range(9)] + [AGENT_PASSWORD]
+    outcome: dict[str, Agent | None] = {}
+
+    def attempt(password: str) -> None:
+        outcome[password] = agents.authenticate(email=enrolled.agent.email, password=password,
+                                                code=enrolled.code(), now=timezone.now(), ip="203.0.113.7")
+
+    def check_while_the_next_arrives(password: str, encoded: str) -> bool:
+        if burst:
+            attempt(burst.pop(0))
+        return real_check(password, encoded)
+
+    monkeypatch.setattr(agents, "check_password", check_while_the_next_arrives)
+    attempt(burst.pop(0))
+    assert len(outcome) == 10 and outcome[AGENT_PASSWORD] is None
+    assert not Event.objects.filter(kind="agent.login.succeeded").exists()
+    reasons = Counter(Event.objects.filter(kind="agent.login.failed").values_list("data__reason", flat=True))
+    assert reasons == {"credentials": 5, "locked": 5}
+    assert AgentThrottle.objects.get().locked_until is not None

@@ -4,6 +4,7 @@ reason, audited with the agent and the reason; refused outside the agent's right
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -95,6 +96,9 @@ def test_each_action_needs_a_reason_and_changes_nothing_without_one(make_agent, 
     client = agent_client(make_agent(role="supervisor"))
     events = Event.objects.count()
     response = client.post(f"/agents/comptes/{account.pk}/{action}/", {"reason": reason, "channel": "email"})
+    # The page shown again with the error is a view of the member's data, audited as such; nothing else is.
+    assert Event.objects.filter(kind="backoffice.member_viewed", account_id=account.pk).count() == 1
+    events += 1
     assert response.status_code == 400
     expected = "backoffice.reason_too_long" if reason.strip() else "backoffice.reason_required"
     assert expected in codes(response)
@@ -175,3 +179,72 @@ def test_every_post_needs_the_csrf_token(make_agent, make_account, pension) -> N
     token = must_find(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     response = client.post(f"/agents/comptes/{account.pk}/unlock/", {"reason": REASON, "csrfmiddlewaretoken": token})
     assert response.status_code == 302
+
+
+def test_searches_are_audited_with_what_they_found_but_not_the_text_typed(make_agent, agent_client, make_account,
+                                                                          pension, farm) -> None:
+    account = make_account(pension, email="helene.darcy@example.org")
+    MemberRecord.objects.filter(pk=account.member_id).update(first_name="Hélène", last_name="D'Arcy",
+                                                             first_name_key="helene", last_name_key="darcy")
+    enrolled = make_agent(pension, farm)
+    client = agent_client(enrolled)
+    assert client.get("/agents/", {"by": "name", "q": "Hélène D'Arcy"}).status_code == 200
+    event = Event.objects.get(kind="backoffice.searched")
+    assert event.actor == enrolled.agent.actor and event.ip == "127.0.0.1" and event.organisation is None
+    assert event.data == {"by": "name", "results": 1, "records": [account.member_id], "accounts": [str(account.pk)]}
+    stored = str(Event.objects.filter(kind="backoffice.searched").values().get()).lower()
+    assert "darcy" not in stored and "arcy" not in stored and "helene" not in stored   # personal data stays out
+    response = client.get("/agents/", {"by": "email", "q": "nobody@example.org", "organisation": farm.slug})
+    assert response.status_code == 200 and f'value="{farm.slug}" selected' in response.content.decode()
+    nothing = Event.objects.filter(kind="backoffice.searched").latest("id")
+    assert nothing.organisation == farm and nothing.data == {"by": "email", "results": 0, "records": [],
+                                                             "accounts": []}
+    assert "nobody" not in str(Event.objects.filter(pk=nothing.pk).values().get())
+    client.get("/agents/", {"by": "name", "q": "  "})   # nothing looked up: nothing to record
+    assert Event.objects.filter(kind="backoffice.searched").count() == 2
+    activity = agent_client(make_agent(role="supervisor")).get("/agents/activite/").content.decode()
+    assert "backoffice.searched" in activity
+
+
+def test_each_view_of_a_member_page_is_audited_with_the_agent(make_agent, agent_client, make_account, pension,
+                                                              farm) -> None:
+    account = make_account(pension)
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    page = client.get(f"/agents/comptes/{account.pk}/").content.decode()
+    event = Event.objects.get(kind="backoffice.member_viewed")
+    assert event.actor == enrolled.agent.actor and event.account_id == account.pk
+    assert event.organisation == pension and event.ip == "127.0.0.1"
+    assert event.data == {"record": account.member_id}
+    assert "backoffice.member_viewed" in page   # the member's trail shows who looked, this view included
+    client.get(f"/agents/comptes/{account.pk}/", {"page": 2})
+    assert Event.objects.filter(kind="backoffice.member_viewed", account_id=account.pk).count() == 2
+    other = make_account(farm)
+    assert client.get(f"/agents/comptes/{other.pk}/").status_code == 404   # nothing shown, nothing recorded
+    assert not Event.objects.filter(kind="backoffice.member_viewed", account_id=other.pk).exists()
+
+
+def test_disabling_from_the_console_cancels_the_links_and_codes_already_sent(make_agent, agent_client,
+                                                                            make_account, pension) -> None:
+    from guichet.challenges import secrets
+    from guichet.challenges.models import Challenge
+
+    account = make_account(pension)
+    now = timezone.now()
+    link = secrets.issue_link(organisation=pension, purpose="recovery", lifetime=timedelta(hours=1),
+                              now=now, account=account)
+    secrets.issue_code(organisation=pension, purpose="recovery_code", scope=f"link:{link.challenge.pk}", length=6,
+                       lifetime=timedelta(hours=1), max_attempts=5, now=now, account=account)
+    unrelated = make_account(pension)
+    secrets.issue_link(organisation=pension, purpose="recovery", lifetime=timedelta(hours=1), now=now,
+                       account=unrelated)
+    supervisor = make_agent(role="supervisor")
+    client = agent_client(supervisor)
+    assert client.post(f"/agents/comptes/{account.pk}/disable/", {"reason": REASON}).status_code == 302
+    assert not Challenge.objects.filter(account=account, replaced_at=None).exists()
+    assert Challenge.objects.filter(account=unrelated, replaced_at=None).count() == 1
+    event = Event.objects.get(kind="account.disabled", account_id=account.pk)
+    assert event.actor == supervisor.agent.actor and event.data["challenges_cancelled"] == 2
+    assert not secrets.peek_link(purpose="recovery", token=link.secret, now=timezone.now()).ok
+    client.post(f"/agents/comptes/{account.pk}/enable/", {"reason": REASON})
+    assert not secrets.peek_link(purpose="recovery", token=link.secret, now=timezone.now()).ok

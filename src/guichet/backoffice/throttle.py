@@ -6,6 +6,7 @@ to no single organisation). An unknown email is counted too, and answered the sa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -23,11 +24,6 @@ def key_for(agent: Agent | None, email: str) -> str:
     return lockout.identity_key("agent-email", email.strip().lower())
 
 
-def is_locked(key: str, now: datetime) -> bool:
-    row = AgentThrottle.objects.filter(key_hash=key).only("locked_until").first()
-    return lockout.Status(row.locked_until if row else None).locked(now)
-
-
 def _row_for_update(key: str) -> AgentThrottle:
     row = AgentThrottle.objects.select_for_update().filter(key_hash=key).first()
     if row is not None:
@@ -39,21 +35,36 @@ def _row_for_update(key: str) -> AgentThrottle:
         return AgentThrottle.objects.select_for_update().get(key_hash=key)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    allowed: bool              # False: locked; the credentials must not be checked
+    status: lockout.Status     # just_locked: this attempt set the lock
+
+
 @transaction.atomic
-def record_failure(key: str, now: datetime) -> lockout.Status:
+def reserve(key: str, now: datetime) -> Attempt:
+    """Counts a sign-in attempt as a failure BEFORE its credentials are checked; record_success clears it.
+
+    Under the row's lock, the lock is read and the attempt counted in one step. Read first and counted after
+    the (slow, argon2) check, a burst of parallel requests would all read "not locked" and all be checked:
+    far more guesses than RULE allows. Reserved, the sixth of a burst finds the lock that the fifth set.
+    Works alike on PostgreSQL (row lock) and SQLite (IMMEDIATE transactions lock the database).
+    """
     row = _row_for_update(key)
+    if row.locked_until is not None and now < row.locked_until:
+        return Attempt(False, lockout.Status(row.locked_until))   # refused unchecked, not counted
     row.failures += 1
     row.last_failure_at = now
-    already_locked = row.locked_until is not None and now < row.locked_until
-    lock = not already_locked and (row.locks > 0 or row.failures >= RULE.max_failures)
+    lock = row.locks > 0 or row.failures >= RULE.max_failures
     if lock:
         row.locked_until = now + lockout.lock_duration(RULE, row.locks)
         row.locks += 1
     row.save()
-    return lockout.Status(row.locked_until, just_locked=lock)
+    return Attempt(True, lockout.Status(row.locked_until, just_locked=lock))
 
 
 def record_success(key: str) -> None:
+    """Every check passed: the attempt reserved as a failure, and earlier ones, are forgotten."""
     AgentThrottle.objects.filter(key_hash=key).delete()
 
 

@@ -124,6 +124,15 @@ def issue_link(*, organisation: Any, purpose: str, lifetime: timedelta, now: dat
     return Issued(challenge, token)
 
 
+def cancel_for_account(account: Any, *, now: datetime) -> int:
+    """Every outstanding code and link of the account stops working, as if replaced; returns how many.
+
+    For an account that must not act any more (disabled): a link or code sent before must not let its
+    holder set a password that would be live again once the account is enabled.
+    """
+    return Challenge.objects.filter(account=account, used_at=None, replaced_at=None).update(replaced_at=now)
+
+
 def _state(challenge: Challenge | None, now: datetime) -> Result:
     """Whether a link (found by its token or id) may still be used."""
     if challenge is None or challenge.used_at or challenge.replaced_at:

@@ -10,7 +10,7 @@ Whatever was typed, the member sees the same screens: nothing tells whether an a
 ```mermaid
 stateDiagram-v2
     [*] --> ask
-    ask --> ask: robot check wrong / too many requests
+    ask --> ask: too many requests from the connection / robot check wrong / too many for the identifier
     ask --> [*]: link styles: "if an account matches, we sent an email" (same screen for everybody)
     [*] --> verify_code: link opened (link_and_code)
     [*] --> new_password: link opened (link)
@@ -89,12 +89,16 @@ class Ask(Step):
         typed = data.get("identifier") or data.get("email", "")
         key = lookup.normalise_identifier(ctx.policy.login.identifier.kind if "identifier" in rule.ask else "email",
                                           typed)
-        if not (ratelimit.hit(f"recovery:ip:{ctx.ip}", limit=PER_IP_LIMIT, window=PER_IP_WINDOW, now=ctx.now).allowed
-                and ratelimit.hit(f"recovery:id:{ctx.organisation.pk}:{key}", limit=PER_IDENTIFIER_LIMIT,
-                                  window=PER_IDENTIFIER_WINDOW, now=ctx.now).allowed):
+        # The order matters. The connection's limit first: it bounds the robot answers too. Then the robot
+        # check, and only then the identifier's limit: counted earlier, a script answering the robot check
+        # wrongly with a member's identifier would spend that member's allowance and lock them out of recovery.
+        if not ratelimit.hit(f"recovery:ip:{ctx.ip}", limit=PER_IP_LIMIT, window=PER_IP_WINDOW, now=ctx.now).allowed:
             return Stay((Notice.of("request.rate_limited", "error"),))
         if rule.captcha and not recovery_captcha.passed(ctx, run, data[recovery_captcha.NAME]):
             return Stay(field_errors={recovery_captcha.NAME: (Notice.of("captcha.wrong", "error"),)})
+        if not ratelimit.hit(f"recovery:id:{ctx.organisation.pk}:{key}", limit=PER_IDENTIFIER_LIMIT,
+                             window=PER_IDENTIFIER_WINDOW, now=ctx.now).allowed:
+            return Stay((Notice.of("request.rate_limited", "error"),))
         account = find_account(ctx, data)
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="asked", style=rule.style)
         if rule.style == "code_then_temporary_password":

@@ -61,6 +61,14 @@ def find_account(ctx: Context, data: dict[str, str]) -> Account | None:
     return account if account is not None and account.state == Account.State.ACTIVE else None
 
 
+def still_active(account: Account) -> bool:
+    """Whether the account may still get a password, read under a row lock (steps run in the journey's
+    transaction): an agent disabling it meanwhile waits, so a disabled account never gets a password that
+    would be live again once it is enabled."""
+    state = Account.objects.select_for_update().filter(pk=account.pk).values_list("state", flat=True).first()
+    return state == Account.State.ACTIVE
+
+
 def personal_inputs(account: Account) -> list[str]:
     """What a new password must not contain."""
     member: MemberRecord | None = account.member
@@ -83,6 +91,9 @@ def dead_link_screen(ctx: Context) -> Screen:
 
 def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
     """A new temporary password, sent on the channel the member chose (its address is on the account)."""
+    if not still_active(account):   # disabled during the run: nothing changes, the agents see why
+        actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="account_inactive")
+        return _sent_screen(ctx, f"recovery.temporary_sent_{channel}")
     password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery")
     # The code or the answer was right: guesses made before no longer matter, as after a reset by link.
     # (Never on the letter path: a wrong answer must not unlock an account.)
@@ -97,8 +108,12 @@ def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
                           language=ctx.language, account_id=account.pk)
     actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="temporary_password_sent",
                             channel=channel)
+    return _sent_screen(ctx, f"recovery.temporary_sent_{channel}")
+
+
+def _sent_screen(ctx: Context, code: str) -> Done:
     return Done(Screen(
-        title=_("Confirmation"), notices=(Notice.of(f"recovery.temporary_sent_{channel}", "success"),),
+        title=_("Confirmation"), notices=(Notice.of(code, "success"),),
         paragraphs=(_("You can change it after signing in to your space."),
                     _("If you do not receive this password, please contact us.")),
         links=(sign_in_link(ctx),)))
@@ -117,7 +132,9 @@ def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> D
                            notices=(Notice.of("recovery.letter_already_sent", "info", date=when),),
                            links=(sign_in_link(ctx),)))
     record = account.member
-    if record is None or not record.address.strip():
+    if not still_active(account):   # disabled during the run: nothing changes, the agents see why
+        actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="account_inactive")
+    elif record is None or not record.address.strip():
         # Nowhere to write to: nothing changes, and the agents see why in the audit trail.
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_impossible")
     else:

@@ -27,6 +27,7 @@ from guichet.journeys.recovery_common import (
     dead_link_screen,
     password_reset_screen,
     personal_inputs,
+    still_active,
 )
 from guichet.journeys.screens import Action, Done, Field, Next, Notice, Screen, Stay, Transition
 from guichet.security import lockout
@@ -56,7 +57,8 @@ def open_link(ctx: Context, token: str) -> LinkStart | Screen:
     result = secrets.peek_link(purpose=PURPOSE, token=token, now=ctx.now)
     challenge = result.challenge
     account = challenge.account if challenge is not None else None
-    if not result.ok or challenge is None or account is None or account.organisation.pk != ctx.organisation.pk:
+    if not result.ok or challenge is None or account is None or account.organisation.pk != ctx.organisation.pk \
+            or account.state != Account.State.ACTIVE:   # disabled since the link was sent: it is dead
         return dead_link_screen(ctx)
     with_code = bool(challenge.data.get("with_code"))
     return LinkStart("verify_code" if with_code else "new_password",
@@ -120,11 +122,14 @@ class NewPassword(Step):
         problem = passwords.problems(ctx, data, personal_inputs(account))
         if problem is not None:
             return problem
-        if not secrets.use(run.state["challenge"], now=ctx.now).ok:   # once, and only before it expires
-            return Stay((Notice.of("recovery.link_dead", "error"),), restart=True)
+        # The account row is locked until the password is saved: an agent disabling it meanwhile waits, and a
+        # disabled account never gets a password that would be live again once it is enabled.
+        if not still_active(account) or not secrets.use(run.state["challenge"], now=ctx.now).ok:
+            return Stay((Notice.of("recovery.link_dead", "error"),), restart=True)   # once, and before it expires
         actions.set_password(account, data[passwords.NEW], now=ctx.now, ip=ctx.ip, reason="recovery")
         # The email was proven: guesses made before the reset no longer matter.
         lockout.record_success(ctx.organisation, lockout.identity_key("account", str(account.pk)))
         actions.notify_password_changed(account, now=ctx.now, language=ctx.language)
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="password_reset")
         return Done(password_reset_screen(ctx))
+

@@ -320,3 +320,38 @@ def test_codes_are_capped_per_account_across_runs(drive, farm, make_account, sms
     assert seen[0] == seen[1]
     assert Message.objects.filter(channel="sms").count() == 5
     assert len(sms_sink.wait_for(5)) == 5
+
+
+def test_an_account_disabled_during_the_run_gets_no_temporary_password(drive, farm, make_account, sms_sink,
+                                                                      postal_spool) -> None:
+    """Disabled by an agent while the member answers: neither the right answer nor the letter changes the
+    password (it would be live again once the account is enabled); the same screens, audited for agents."""
+    from guichet.conftest import PASSWORD
+    from guichet.identities import actions
+
+    right = farm_member(make_account, farm, signed_in=False, recent_benefit_amount="1234.56")
+    wrong = farm_member(make_account, farm, signed_in=False, category="farmer", contribution_invoice_amount="845")
+    pages = []
+    for account, answer in ((right, "1 234,56"), (wrong, "900")):
+        driver = drive(farm.slug)
+        assert ask(driver, account.identifier, "sms").step == "question"
+        Account.objects.filter(pk=account.pk).update(state=Account.State.DISABLED)
+        pages.append(driver.submit({"answer": answer}, "next"))
+    assert [p.notices for p in pages] == [["recovery.temporary_sent_sms"], ["recovery.letter_sent"]]
+    assert not Message.objects.filter(template__in=("temporary_password", "recovery_letter",
+                                                    "letter_announce")).exists()
+    for account in (right, wrong):
+        account.refresh_from_db()
+        assert account.check_password(PASSWORD) and not account.must_change_password
+        assert Event.objects.filter(kind="recovery.account_inactive", account_id=account.pk).exists()
+    # The code path: the agent's disabling kills the code already sent.
+    signed_in = farm_member(make_account, farm, signed_in=True)
+    driver = drive(farm.slug)
+    assert ask(driver, signed_in.identifier, "sms").step == "code"
+    code = sms_sink.last_to("+33612345678").code
+    actions.disable(signed_in, actor="agent:test", ip=None, reason="fraud suspected")
+    actions.enable(signed_in, actor="agent:test", ip=None, reason="cleared")
+    page = driver.submit({"code": code}, "verify")
+    assert page.field_errors == {"code": ["code.missing"]}
+    signed_in.refresh_from_db()
+    assert signed_in.check_password(PASSWORD) and not signed_in.must_change_password

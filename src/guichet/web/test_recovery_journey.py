@@ -14,6 +14,7 @@ from django.utils import timezone
 from guichet.audit.models import Event
 from guichet.challenges.models import Challenge
 from guichet.channels.models import Message
+from guichet.conftest import PASSWORD
 from guichet.identities import actions
 from guichet.identities.models import Account, RememberedDevice
 from guichet.journeys.paths import journey_path
@@ -219,3 +220,94 @@ def test_requests_are_rate_limited_per_identifier(drive, health, make_account, s
     page = ask_health(drive(health.slug), account.identifier, account.email)
     assert page.notices == ["request.rate_limited"]
     assert Message.objects.count() == 5
+
+
+def test_disabling_the_account_kills_its_recovery_link_even_once_enabled_again(drive, pension, make_account,
+                                                                               smtp_sink) -> None:
+    """An agent disables the account while a recovery link is out (perhaps in a thief's hands): the link
+    must not set a password that would be live again when the account is enabled."""
+    account = make_account(pension)
+    ask_pension(drive(pension.slug), account.email)
+    link = smtp_sink.last_to(account.email).link
+    driver = drive(pension.slug)
+    assert open_link(driver, link).step == "new_password"   # opened before the agent acts...
+    actions.disable(account, actor="agent:test", ip=None, reason="stolen mailbox")
+    page = driver.submit({"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}, "set_password")
+    assert "recovery.link_dead" in page.notices   # ...saved after: refused
+    assert open_link(drive(pension.slug), link).notices == ["recovery.link_dead"]
+    assert not Challenge.objects.filter(account=account, used_at=None, replaced_at=None).exists()
+    disabled = Event.objects.get(kind="account.disabled", account_id=account.pk)
+    assert disabled.data["challenges_cancelled"] == 1 and disabled.actor == "agent:test"
+    actions.enable(account, actor="agent:test", ip=None, reason="mailbox recovered")
+    page = open_link(drive(pension.slug), link)
+    assert page.notices == ["recovery.link_dead"]   # enabling does not revive it
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD) and not account.check_password(NEW_PASSWORD)
+
+
+def test_a_recovery_link_needs_an_active_account_when_opened_and_when_saved(drive, pension, make_account,
+                                                                            smtp_sink) -> None:
+    """The state is checked on its own, not only through the cancelled link: an account disabled by any other
+    path (or by an agent at the very moment the password is saved) gets no password from a link."""
+    account = make_account(pension)
+    ask_pension(drive(pension.slug), account.email)
+    link = smtp_sink.last_to(account.email).link
+    Account.objects.filter(pk=account.pk).update(state=Account.State.DISABLED)   # the link itself still stands
+    assert open_link(drive(pension.slug), link).notices == ["recovery.link_dead"]
+    Account.objects.filter(pk=account.pk).update(state=Account.State.ACTIVE)
+    driver = drive(pension.slug)
+    assert open_link(driver, link).step == "new_password"
+    Account.objects.filter(pk=account.pk).update(state=Account.State.DISABLED)
+    page = driver.submit({"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}, "set_password")
+    assert "recovery.link_dead" in page.notices
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD)
+    assert Challenge.objects.get(purpose="recovery").used_at is None   # not spent by the refused attempt
+
+
+def test_disabling_the_account_kills_the_code_sent_with_the_link(drive, health, make_account, smtp_sink) -> None:
+    account = make_account(health)
+    ask_health(drive(health.slug), account.identifier, account.email)
+    email = smtp_sink.last_to(account.email)
+    driver = drive(health.slug)
+    assert open_link(driver, email.link).step == "verify_code"
+    actions.disable(account, actor="agent:test", ip=None, reason="fraud suspected")
+    actions.enable(account, actor="agent:test", ip=None, reason="cleared")
+    page = driver.submit({"identifier": account.identifier, "code": email.code}, "verify")
+    assert "recovery.link_dead" in page.notices and page.step != "new_password"
+    assert set(Challenge.objects.filter(account=account).values_list("purpose", flat=True)) == {
+        "recovery", "recovery_code"}
+    assert not Challenge.objects.filter(account=account, replaced_at=None).exists()
+
+
+def test_wrong_robot_answers_do_not_spend_the_members_allowance(drive, pension, make_account, smtp_sink) -> None:
+    """A script posting a member's email with wrong robot answers must not lock the member out of recovery:
+    the identifier's limit is counted only once the robot check is passed (the connection's limit before)."""
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    driver.open("recovery")
+    for _ in range(8):   # more than the 5 an hour the identifier allows
+        page = driver.submit({"email": account.email, "captcha": "1000"}, "continue")
+        assert page.field_errors == {"captcha": ["captcha.wrong"]}, page
+    assert not Message.objects.exists()
+    for _ in range(5):   # the member's whole allowance is still there...
+        page = ask_pension(drive(pension.slug), account.email)
+        assert page.outcome == "done" and page.notices == ["recovery.sent_if_exists"], page
+    assert Message.objects.filter(recipient=account.email).count() == 5
+    page = ask_pension(drive(pension.slug), account.email)   # ...and still limited once spent
+    assert page.notices == ["request.rate_limited"]
+    assert Message.objects.count() == 5
+
+
+def test_the_connections_limit_comes_before_the_robot_check(drive, pension, make_account, monkeypatch) -> None:
+    from guichet.journeys import recovery
+
+    monkeypatch.setattr(recovery, "PER_IP_LIMIT", 2)
+    account = make_account(pension)
+    driver = drive(pension.slug)
+    driver.open("recovery")
+    for _ in range(2):
+        assert driver.submit({"email": account.email, "captcha": "1000"}, "continue").field_errors == {
+            "captcha": ["captcha.wrong"]}
+    page = driver.submit({"email": account.email, "captcha": "1000"}, "continue")
+    assert page.notices == ["request.rate_limited"] and not page.field_errors

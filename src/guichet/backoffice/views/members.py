@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from guichet.audit.models import Event
-from guichet.backoffice import agents, member_actions, notices, search
+from guichet.backoffice import agents, consultations, member_actions, notices, search
 from guichet.backoffice.models import Agent
 from guichet.backoffice.sessions import agent_required
 from guichet.backoffice.views.activity import labelled
@@ -57,11 +57,15 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if slug:
         scope = scope.filter(slug=slug)
     searched = "q" in request.GET
+    results = search.members(scope, by, typed) if searched else []
     context = {"by": by if by in search.BY else "number", "q": typed, "searched": searched,
-               "search_by": SEARCH_BY, "organisations": agents.scope(agent), "organisation": slug,
-               "results": search.members(scope, by, typed) if searched else [], "errors": {}}
+               "search_by": SEARCH_BY, "organisations": agents.scope(agent), "chosen_organisation": slug,
+               "results": results, "errors": {}}
     if searched and not typed.strip():
         context["errors"] = {"q": [error("backoffice.search_empty")]}
+    elif searched and by in search.BY:   # something was looked up: audited, without the text typed
+        consultations.searched(agent, by=by, scope=scope, filtered=bool(slug), found=results,
+                               ip=client_ip(request))
     return render(request, "backoffice/search.html", context)
 
 
@@ -118,6 +122,7 @@ def _forms(agent: Agent, account: Account, failed: str = "", errors: dict[str, A
 def _member_page(request: HttpRequest, account: Account, *, status: int = 200,
                  problems: list[dict[str, str]] | None = None, **form_state: Any) -> HttpResponse:
     agent = _agent(request)
+    consultations.member_viewed(agent, account, ip=client_ip(request))   # first: the trail shows this view too
     trail = Event.objects.filter(account_id=account.pk).select_related("organisation").order_by("-at", "-id")
     page = Paginator(trail, TRAIL_PAGE_SIZE).get_page(request.GET.get("page"))
     flash = request.session.pop(FLASH, None)

@@ -96,14 +96,20 @@ def unlock(account: Account, *, actor: str, ip: str | None, reason: str = "") ->
 
 
 @transaction.atomic
-def disable(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
-    """No sign-in until enabled again; open sessions end at once (the backend refuses inactive accounts)."""
+def disable(account: Account, *, actor: str, ip: str | None, reason: str = "", now: datetime | None = None) -> None:
+    """No sign-in until enabled again; open sessions end at once (the backend refuses inactive accounts), and
+    the links and codes already sent die: enabling the account again must not revive a recovery link."""
+    from django.utils import timezone
+
+    from guichet.challenges import secrets
+
     previous = account.state
     account.state = Account.State.DISABLED
     account.save(update_fields=["state"])
+    cancelled = secrets.cancel_for_account(account, now=now or timezone.now())
     end_sessions(account, actor=actor, ip=ip, reason=reason)
     record("account.disabled", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
-           reason=reason, previous_state=previous)
+           reason=reason, previous_state=previous, challenges_cancelled=cancelled)
 
 
 @transaction.atomic
