@@ -23,6 +23,7 @@ context (gettext_lazy) are rendered in the message's language.
 
 Bundled messages and their context: login_code (code, minutes), link (url, hours, purpose, optional
 title), temporary_password (password, optional days), account_locked (until: an aware datetime),
+factor_enrolled (when: an aware datetime, method: email/sms/totp/passkey, mobile: masked or ""),
 notice (title, text).
 """
 

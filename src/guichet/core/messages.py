@@ -57,6 +57,8 @@ CATALOGUE: dict[str, Promise] = {
                         "with the key below, then type the 6-digit code it shows."),
     "mfa.enrolled": _("Two-step verification is set up."),
     "mfa.sign_in_first": _("To make your account more secure, please sign in first."),
+    "mfa.no_channel": _("We cannot send you a code: your account has no email address or mobile number to send "
+                        "it to. Please contact us."),
     "mfa.no_password": _("Your account has no password: you sign in through another service, such as "
                          "FranceConnect. Two-step verification protects sign-ins with a password only."),
     # passkeys
@@ -65,6 +67,8 @@ CATALOGUE: dict[str, Promise] = {
                              "choose another method."),
     "passkey.sign_in_intro": _("Press “Use my passkey”, then follow what your device asks (fingerprint, face, "
                                "PIN or security key). If nothing happens, receive a code instead."),
+    "passkey.sign_in_intro_no_code": _("Press “Use my passkey”, then follow what your device asks (fingerprint, "
+                                       "face, PIN or security key)."),
     "passkey.cancelled": _("The passkey was not used. Press the button again, or choose another way."),
     "passkey.unavailable": _("Your browser could not use a passkey here (JavaScript may be switched off). "
                              "Choose another way."),

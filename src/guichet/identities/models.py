@@ -82,6 +82,11 @@ class Factor(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="factors")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     secret = models.CharField(max_length=200, blank=True, help_text="TOTP seed, encrypted with the secret key")
+    # The number an SMS factor's codes go to, kept apart from Account.mobile: recovery sends temporary
+    # passwords to the account's number, so a stolen password that enrols a stranger's phone here must not
+    # also take over recovery.
+    mobile = models.CharField(max_length=32, blank=True,
+                              help_text="SMS factor: the number its codes go to (E.164); not the account's mobile")
     created_at = models.DateTimeField()
     last_used_step = models.BigIntegerField(null=True, blank=True, help_text="Last TOTP time step used (no replay)")
 

@@ -11,7 +11,8 @@ stateDiagram-v2
     enrol_choose --> enrol_confirm
     enrol_confirm --> [*]: code right (factor enrolled, signed in)
     enrol_confirm --> enrol_choose: passkey, another method
-    second_factor --> second_factor: wrong code or passkey / resend
+    second_factor --> second_factor: wrong code or passkey / resend / code instead (if one can be sent)
+    second_factor --> second_factor: a code is due but can go nowhere (mfa.no_channel, no action)
     second_factor --> [*]: code right (signed in)
 ```
 """
@@ -136,6 +137,21 @@ def _fail(ctx: Context, account: Account | None, key: str, reason: str) -> Stay:
     return Stay((Notice.of("login.invalid", "error"),))
 
 
+def code_destination(ctx: Context, account: Account) -> codes.Destination | None:
+    """Where a sign-in code goes: to the SMS factor's own number when the member chose text messages,
+    else to the email address, else (a member without email who enrolled an app or a passkey and lost it)
+    to the mobile number on record; None when the policy's channels leave nowhere to send it."""
+    sms_allowed = "sms" in ctx.policy.login.second_factor.channels
+    sms = account.factors.filter(kind=Factor.Kind.SMS).first() if sms_allowed else None
+    if sms is not None and (sms.mobile or account.mobile):
+        return codes.Destination("sms", sms.mobile or account.mobile)
+    if account.email:
+        return codes.Destination("email", account.email)
+    if sms_allowed and account.mobile:
+        return codes.Destination("sms", account.mobile)
+    return None
+
+
 class SecondFactor(Step):
     name = "second_factor"
 
@@ -152,12 +168,6 @@ class SecondFactor(Step):
         return ctx.policy.login.second_factor.passkeys and not run.state.get("use_code") and \
             Passkey.objects.filter(account_id=run.state["account"]).exists()
 
-    def _destination(self, ctx: Context, account: Account) -> codes.Destination:
-        channels = ctx.policy.login.second_factor.channels
-        if account.factors.filter(kind=Factor.Kind.SMS).exists() and account.mobile and "sms" in channels:
-            return codes.Destination("sms", account.mobile)
-        return codes.Destination("email", account.email)
-
     def enter(self, ctx: Context, run: Run) -> tuple[Notice, ...]:
         if self._passkey(ctx, run):
             run.state["passkey_challenge"] = passkeys.new_challenge()
@@ -165,22 +175,32 @@ class SecondFactor(Step):
         if self._totp(run):
             return ()
         account = account_of(run)
-        return (codes.send(ctx, run, purpose="login", rule=ctx.policy.login.second_factor.code,
-                           to=self._destination(ctx, account), account=account),)
+        to = code_destination(ctx, account)
+        if to is None:
+            return ()   # the screen says why no code comes
+        return (codes.send(ctx, run, purpose="login", rule=ctx.policy.login.second_factor.code, to=to,
+                           account=account),)
 
     def screen(self, ctx: Context, run: Run) -> Screen:
         rule = ctx.policy.login
         fields = []
         notices: tuple[Notice, ...] = ()
+        account = account_of(run)
+        can_send = code_destination(ctx, account) is not None
+        # "Receive a code instead" only when a code can go somewhere (a member without email may have no
+        # mobile either); the engine never runs an action its screen does not show.
+        use_code = (Action("use_code", _("Receive a code instead"), True),) if can_send else ()
         if self._passkey(ctx, run):
             fields.append(passkey_screens.field(passkeys.authentication_options(
-                account_of(run), challenge=run.state["passkey_challenge"])))
-            notices = (Notice.of("passkey.sign_in_intro"),)
-            actions_ = (Action("verify", _("Use my passkey")), Action("use_code", _("Receive a code instead"), True))
+                account, challenge=run.state["passkey_challenge"])))
+            notices = (Notice.of("passkey.sign_in_intro" if use_code else "passkey.sign_in_intro_no_code"),)
+            actions_ = (Action("verify", _("Use my passkey")), *use_code)
         elif self._totp(run):
             fields.append(Field("code", "code", _("Code shown by your authenticator app"), length=6,
                                 autocomplete="one-time-code"))
-            actions_ = (Action("verify", _("Next")), Action("use_code", _("Receive a code instead"), True))
+            actions_ = (Action("verify", _("Next")), *use_code)
+        elif not can_send:
+            return Screen(title=_("Verify your identity"), notices=(Notice.of("mfa.no_channel", "error"),))
         else:
             fields.append(Field("code", "code", _("Authentication code"), length=rule.second_factor.code.length,
                                 autocomplete="one-time-code"))
@@ -197,8 +217,9 @@ class SecondFactor(Step):
             run.state["use_code"] = True
             return Stay(self.enter(ctx, run))
         if action == "resend":
-            return codes.resend(ctx, run, purpose="login", rule=rule, to=self._destination(ctx, account),
-                                account=account)
+            to = code_destination(ctx, account)
+            assert to is not None   # "resend" is shown only when there is somewhere to send
+            return codes.resend(ctx, run, purpose="login", rule=rule, to=to, account=account)
         factor = self._totp(run)
         if self._passkey(ctx, run):
             if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:

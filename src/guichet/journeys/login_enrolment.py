@@ -1,14 +1,15 @@
 """Enrolling a second factor: the member chooses a method (email or text-message code, authenticator app,
 passkey), then confirms it. Used by the sign-in journey when the organisation requires enrolment from a date,
 and by second_factor_enrolment.py when a signed-in member adds one from their space; both put the account in
-`run.state["account"]` and set `run.state["enrol"]`."""
+`run.state["account"]` and set `run.state["enrol"]`. Either way the member is told of the new factor
+(identities.actions.notify_factor_enrolled): whoever enrols may hold nothing more than a stolen password."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
 from guichet.identities import actions, passkeys, totp
-from guichet.identities.models import Account, Passkey
+from guichet.identities.models import Account, Factor, Passkey
 from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Step
 from guichet.journeys.models import Run
@@ -106,19 +107,26 @@ class EnrolConfirm(Step):
         if action == "resend" and method != "totp":
             return codes.resend(ctx, run, purpose="enrol", rule=ctx.policy.login.second_factor.code,
                                 to=self._destination(run, account), account=account)
+        mobile = run.state["mobile"] if method == "sms" else ""
+        factor_mobile = _sms_number(account)   # read before a new SMS factor replaces it: told too
         if method == "totp":
             seed = totp.unseal(run.state["totp_seed"])
-            if totp.matching_step(seed, data["code"], ctx.now) is None:
+            step = totp.matching_step(seed, data["code"], ctx.now)
+            if step is None:
                 return wrong_second_factor(ctx, account, Stay(field_errors={"code": (
                     Notice.of("code.wrong", "error", remaining="-"),)}))
-            actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"), ip=ctx.ip)
+            # The step is kept as used: the code that confirmed the app cannot also sign in.
+            actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"),
+                                 last_used_step=step, ip=ctx.ip)
         else:
             problem = codes.check(ctx, run, purpose="enrol", code=data["code"])
             if problem is not None:
                 return wrong_second_factor(ctx, account, problem)
-            if method == "sms":
-                actions.set_mobile(account, run.state["mobile"], ip=ctx.ip)
-            actions.enrol_factor(account, method, now=ctx.now, ip=ctx.ip)
+            # The number stays with the factor: the account's mobile, which recovery sends temporary
+            # passwords to, is not replaced by a number that only a password (perhaps stolen) vouched for.
+            actions.enrol_factor(account, method, now=ctx.now, mobile=mobile, ip=ctx.ip)
+        actions.notify_factor_enrolled(account, method, now=ctx.now, ip=ctx.ip, mobile=mobile,
+                                       factor_mobile=factor_mobile)
         run.state["method"] = f"password+{method}"
         return Next((Notice.of("mfa.enrolled", "success"),))
 
@@ -132,6 +140,13 @@ class EnrolConfirm(Step):
         if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():
             return wrong_second_factor(ctx, account, passkey_screens.refused())
         actions.enrol_passkey(account, new, now=ctx.now, ip=ctx.ip)
+        actions.notify_factor_enrolled(account, "passkey", now=ctx.now, ip=ctx.ip,
+                                       factor_mobile=_sms_number(account))
         run.state.pop("passkey_challenge")
         run.state["method"] = "password+passkey"
         return Next((Notice.of("mfa.enrolled", "success"),))
+
+
+def _sms_number(account: Account) -> str:
+    """The number of the account's SMS factor, if it has one."""
+    return Factor.objects.filter(account=account, kind=Factor.Kind.SMS).values_list("mobile", flat=True).first() or ""

@@ -6,7 +6,8 @@ The current password is asked first: a session left open on a shared computer mu
 a stranger's phone to the account. A wrong one counts towards the sign-in lock-out. The method is then
 chosen and confirmed by the very steps the sign-in journey uses when enrolment is required
 (login_enrolment.py), so wrong codes count the same way and the enrolment goes through the same audited
-actions, which forget the account's remembered devices.
+actions, which forget the account's remembered devices, keep a text-message number with the factor (never
+as the account's mobile, which recovery uses) and tell the member by email and text message.
 
 ```mermaid
 stateDiagram-v2

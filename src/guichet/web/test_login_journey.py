@@ -246,14 +246,18 @@ def test_forced_enrolment_from_the_policy_date_by_email(drive, pension, make_acc
     page = driver.submit({"code": code_from(smtp_sink, account.email)}, "verify")
     assert page.outcome == "signed_in"
     assert Factor.objects.filter(account=account, kind="email").exists()
+    email = smtp_sink.last_to(account.email)   # and the member is told, as for every new factor
+    assert email.subject.startswith("Un nouveau moyen de vérifier vos connexions a été ajouté")
+    assert "des codes envoyés à votre adresse e-mail." in email.body
 
 
-def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension, make_account) -> None:
+def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension, make_account, smtp_sink) -> None:
     import pyotp
 
     from guichet.identities import totp
 
     account = make_account(pension, factors=())
+    Account.objects.filter(pk=account.pk).update(language="en")   # the member's, though these pages are French
     driver = drive(pension.slug)
     sign_in_password(driver, account.email)
     page = driver.submit({"method": "totp"}, "choose")
@@ -262,13 +266,24 @@ def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension
 
     seed = totp.unseal(Run.objects.get(pk=driver.run).state["totp_seed"])
     assert seed.replace(" ", "")[:4] in page.text.replace(" ", "")
-    assert driver.submit({"code": pyotp.TOTP(seed).now()}, "verify").outcome == "signed_in"
+    confirming_code = pyotp.TOTP(seed).now()
+    assert driver.submit({"code": confirming_code}, "verify").outcome == "signed_in"
     factor = Factor.objects.get(account=account, kind="totp")
     assert factor.secret and seed not in factor.secret   # stored encrypted
+    # The member is told, in their language, with the organisation's contacts.
+    email = smtp_sink.last_to(account.email)
+    assert email.subject == "A new way to verify your sign-ins was added – Example Pension Fund"
+    body = " ".join(email.body.split())
+    assert "was added to your account at Example Pension Fund on " in body and ": an authenticator app." in body
+    assert "contact us at once" in body and "Questions? Contact us:" in body
+    assert Event.objects.get(kind="factor.enrolment_notified", account_id=account.pk).data == {
+        "factor": "totp", "channels": ["email"]}
     driver = drive(pension.slug)
     page = sign_in_password(driver, account.email)
     assert page.step == "second_factor" and "use_code" in page.actions
-    step = int(timezone.now().timestamp()) // 30 + 1     # next time step: the enrolment code is not reused
+    page = driver.submit({"code": confirming_code}, "verify")   # already used, to confirm the app
+    assert page.step == "second_factor" and page.field_errors == {"code": ["code.wrong"]}
+    step = int(timezone.now().timestamp()) // 30 + 1     # the app's next code
     assert driver.submit({"code": pyotp.TOTP(seed).generate_otp(step)}, "verify").outcome == "signed_in"
 
 
@@ -356,3 +371,49 @@ def test_the_json_api_needs_the_csrf_token(pension) -> None:
     assert client.post(f"/api/o/{pension.slug}/journeys/login").status_code == 403
     token = client.get("/api/csrf").json()["csrf_token"]
     assert client.post(f"/api/o/{pension.slug}/journeys/login", HTTP_X_CSRFTOKEN=token).status_code == 201
+
+
+def without_email(make_account, organisation, *, mobile: str = "", factors: tuple[str, ...] = ()) -> Account:
+    account = make_account(organisation, factors=factors, mobile=mobile)
+    Account.objects.filter(pk=account.pk).update(email="")
+    account.refresh_from_db()
+    return account
+
+
+def test_no_code_is_offered_when_there_is_nowhere_to_send_it(drive, farm, make_account) -> None:
+    """Without email nor mobile, "Receive a code instead" is not shown, and asking for it anyway (a request
+    made by hand) changes nothing: the authenticator app is still asked."""
+    import pyotp
+
+    from guichet.identities import actions, totp
+
+    account = without_email(make_account, farm)
+    seed = totp.new_seed()
+    actions.enrol_factor(account, "totp", now=timezone.now(), secret=totp.seal(seed))
+    driver = drive(farm.slug)
+    page = sign_in_password(driver, account.identifier)
+    assert page.step == "second_factor" and page.fields == ["code"] and page.actions == ["verify"]
+    page = driver.submit({}, "use_code")
+    assert page.step == "second_factor" and page.field_errors == {"code": ["field.required"]}
+    assert driver.submit({"code": pyotp.TOTP(seed).now()}, "verify").outcome == "signed_in"
+
+
+def test_a_passkey_without_anywhere_to_send_a_code_does_not_promise_one(drive, farm, make_account) -> None:
+    from guichet.identities import actions
+    from guichet.identities.passkeys import NewPasskey
+
+    account = without_email(make_account, farm)
+    actions.enrol_passkey(account, NewPasskey(credential_id="AAAA", public_key=b"key", sign_count=0, transports=[]),
+                          now=timezone.now())
+    page = sign_in_password(drive(farm.slug), account.identifier)
+    assert page.step == "second_factor" and page.actions == ["verify"]
+    assert page.notices == ["passkey.sign_in_intro_no_code"]
+
+
+def test_a_code_factor_without_its_address_says_so_instead_of_failing(drive, farm, make_account) -> None:
+    """Codes by email, but the account has no address any more, nor a mobile number: no code can be sent,
+    and the member is told to contact the organisation (its contacts are on every page)."""
+    account = without_email(make_account, farm, factors=("email",))
+    page = sign_in_password(drive(farm.slug), account.identifier)
+    assert page.notices == ["mfa.no_channel"] and page.fields == [] and page.actions == []
+    assert page.outcome != "signed_in" and not Event.objects.filter(kind="login.succeeded").exists()

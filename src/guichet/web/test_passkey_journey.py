@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from guichet.audit.models import Event
+from guichet.conftest import PASSWORD
 from guichet.identities import actions
 from guichet.identities.models import Factor, LoginThrottle, Passkey
 from guichet.identities.passkeys import NewPasskey
@@ -84,3 +85,26 @@ def test_sign_in_refuses_a_forged_assertion_and_offers_a_code_instead(drive, pen
     page = driver.submit({"code": code_from(smtp_sink, account.email)}, "verify")
     assert page.outcome == "signed_in"
     assert Passkey.objects.get().last_used_at is None
+
+
+def test_a_passkey_added_from_the_space_is_told_to_the_member(drive, farm, make_account, smtp_sink, sms_sink,
+                                                              monkeypatch) -> None:
+    """The ceremony itself runs in Chromium (test_second_factor_enrolment_browser.py); here the browser's
+    answer is taken as proven, to see what follows it through both renderers: the member is told."""
+    from guichet.identities import passkeys
+    from guichet.web.test_recovery_journey import sign_in
+
+    account = make_account(farm, factors=(), mobile="06 12 34 56 78")
+    monkeypatch.setattr(passkeys, "verify_registration", lambda credential, challenge: NewPasskey(
+        credential_id="BBBB", public_key=secrets.token_bytes(16), sign_count=0, transports=[]))
+    driver = drive(farm.slug)
+    sign_in(driver, account.identifier, PASSWORD)
+    driver.open("second_factor_enrolment")
+    driver.submit({"current_password": PASSWORD}, "confirm")
+    driver.submit({"method": "passkey"}, "choose")
+    page = driver.submit({"credential": FORGED}, "verify")
+    assert page.outcome == "done" and page.notices == ["mfa.enrolled"]
+    assert "une clé d’accès." in smtp_sink.last_to(account.email).body
+    assert "un nouveau moyen de vérifier vos connexions" in sms_sink.last_to("+33612345678").text
+    assert Event.objects.get(kind="factor.enrolment_notified", account_id=account.pk).data == {
+        "factor": "passkey", "channels": ["email", "sms"]}

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from guichet.channels.models import Message
 from guichet.conftest import FARM, HEALTH, PASSWORD
 from guichet.identities.models import Factor, Passkey
 from guichet.web.test_login_browser import fill_credentials
@@ -82,6 +83,7 @@ def test_health_member_adds_a_passkey_from_their_space(page: Page, live_url: str
     page.locator("button[value=verify]").click()
     expect(page.locator("[data-code='mfa.enrolled']")).to_be_visible()
     assert Passkey.objects.filter(account=account).exists()
+    assert Message.objects.filter(account_id=account.pk, template="factor_enrolled", channel="email").exists()
     page.get_by_role("link", name="Accéder à mon espace").click()
     page.locator("form[action$='/deconnexion/'] button").click()
     page.goto(f"{url}/o/{HEALTH}/connexion/")

@@ -31,11 +31,17 @@ def set_password(account: Account, password: str, *, now: datetime, actor: str =
 
 
 @transaction.atomic
-def enrol_factor(account: Account, kind: str, *, now: datetime, secret: str = "", ip: str | None = None) -> Factor:
+def enrol_factor(account: Account, kind: str, *, now: datetime, secret: str = "", mobile: str = "",
+                 last_used_step: int | None = None, ip: str | None = None) -> Factor:
     """A new (or replaced) second factor. Like every credential change, it forgets the remembered devices:
-    a device remembered before stops skipping the second factor, so the new one is asked there too."""
-    factor, _ = Factor.objects.update_or_create(account=account, kind=kind,
-                                                defaults={"secret": secret, "created_at": now})
+    a device remembered before stops skipping the second factor, so the new one is asked there too.
+
+    `mobile` is an SMS factor's own number; the account's mobile (which recovery uses) is left alone.
+    `last_used_step` is the TOTP time step of the code that confirmed the enrolment, so that the same code
+    cannot sign in afterwards (identities.totp.verify refuses steps up to it)."""
+    factor, _ = Factor.objects.update_or_create(
+        account=account, kind=kind,
+        defaults={"secret": secret, "mobile": mobile, "last_used_step": last_used_step, "created_at": now})
     revoked = devices.revoke_all(account, now)
     record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip, factor=kind,
            devices_revoked=revoked)
@@ -52,6 +58,49 @@ def enrol_passkey(account: Account, new: Any, *, now: datetime, ip: str | None =
     record("factor.enrolled", organisation=account.organisation, account_id=account.id, ip=ip,
            factor=Factor.Kind.PASSKEY.value, passkey=key.pk, devices_revoked=revoked)
     return key
+
+
+def notify_factor_enrolled(account: Account, kind: str, *, now: datetime, ip: str | None = None,
+                           mobile: str = "", factor_mobile: str = "") -> list[str]:
+    """Tells the member that a way to verify their sign-ins was added, so that a stolen password turned into
+    a second factor of the thief's does not go unnoticed: by email when the account has an address, and by
+    text message to the account's mobile and to `factor_mobile` (the number of the SMS factor the account
+    had before), unless it is `mobile`, the number just enrolled (whoever enrolled it received a code
+    there). In the member's language (Account.language), not the page's. Audited with the channels used
+    (never the addresses); returns them."""
+    from django.conf import settings
+
+    from guichet.channels import outbox
+    from guichet.identities.lookup import mask_phone
+
+    language = account.language or settings.LANGUAGE_CODE
+    context = {"when": now, "method": kind, "mobile": mask_phone(mobile) if mobile else ""}
+    told: list[str] = []
+    if account.email:
+        try:
+            outbox.send_email(account.organisation, to=account.email, template="factor_enrolled", context=context,
+                              language=language, account_id=account.pk)
+            told.append("email")
+        except outbox.RecipientError:   # an address that cannot receive must not undo the enrolment
+            pass
+    numbers = {_e164(number) for number in (account.mobile, factor_mobile)} - {"", _e164(mobile)}
+    for number in sorted(numbers):
+        outbox.send_sms(account.organisation, to=number, template="factor_enrolled", context=context,
+                        language=language, account_id=account.pk)
+        told.append("sms")
+    record("factor.enrolment_notified", organisation=account.organisation, account_id=account.id, actor="system",
+           ip=ip, factor=kind, channels=told)
+    return told
+
+
+def _e164(number: str) -> str:
+    """The number as outbox sends to it, or "" when it cannot receive a text message."""
+    from guichet.channels import outbox
+
+    try:
+        return outbox.phone_number(number) if number else ""
+    except outbox.RecipientError:
+        return ""
 
 
 def remember_device(account: Account, *, days: int, label: str, now: datetime, ip: str | None) -> str:
