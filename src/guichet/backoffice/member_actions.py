@@ -8,6 +8,7 @@ identities.actions straight into the outbox, in the same transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -25,8 +26,11 @@ from guichet.journeys.paths import journey_path
 
 REASON_MAX = 500
 CHANNELS = ("email", "sms", "letter")
-SUPERVISOR_ONLY = frozenset({"disable", "enable"})
-ACTIONS = ("unlock", "resend_activation", "reset_password", "revoke_devices", "end_sessions", "disable", "enable")
+# Removing the second factors is what someone who stole a password would ask for on the phone, once the member
+# was told of the thief's new factor: like disabling, it is left to supervisors.
+SUPERVISOR_ONLY = frozenset({"disable", "enable", "remove_factors"})
+ACTIONS = ("unlock", "resend_activation", "reset_password", "revoke_devices", "end_sessions", "remove_factors",
+           "disable", "enable")
 
 
 class Refused(Exception):
@@ -140,6 +144,13 @@ def _end_sessions(agent: Agent, account: Account, *, reason: str, now: datetime,
     return {}
 
 
+def _remove_factors(agent: Agent, account: Account, *, reason: str, now: datetime, ip: str | None,
+                    channel: str) -> dict[str, int]:
+    if not (account.factors.exists() or account.passkeys.exists()):
+        raise Refused("backoffice.no_factors")
+    return actions.remove_factors(account, now=now, actor=agent.actor, ip=ip, reason=reason)
+
+
 def _disable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: str | None,
              channel: str) -> dict[str, str]:
     if account.state == Account.State.DISABLED:
@@ -156,7 +167,8 @@ def _enable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: s
     return {}
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "unlock": _unlock, "resend_activation": _resend_activation, "reset_password": _reset_password,
-    "revoke_devices": _revoke_devices, "end_sessions": _end_sessions, "disable": _disable, "enable": _enable,
+    "revoke_devices": _revoke_devices, "end_sessions": _end_sessions, "remove_factors": _remove_factors,
+    "disable": _disable, "enable": _enable,
 }

@@ -27,6 +27,7 @@ MESSAGES: dict[str, Promise] = {
     "backoffice.not_pending": _("This account is already activated: there is nothing to resend."),
     "backoffice.already_disabled": _("This account is already disabled."),
     "backoffice.not_disabled": _("This account is not disabled."),
+    "backoffice.no_factors": _("This account has no second factor to remove."),
     "backoffice.search_empty": _("Type what to search for."),
     "backoffice.done.unlock": _("The account is unlocked: the member can sign in again."),
     "backoffice.done.resend_activation": _("A new activation link has been sent by email."),
@@ -34,6 +35,8 @@ MESSAGES: dict[str, Promise] = {
     "backoffice.done.revoke_devices": _("The remembered devices are forgotten: the member will be asked for a "
                                         "code at next sign-in."),
     "backoffice.done.end_sessions": _("Every session of the member has been ended."),
+    "backoffice.done.remove_factors": _("The second factors are removed and the member is signed out everywhere. "
+                                        "They have been told."),
     "backoffice.done.disable": _("The account is disabled."),
     "backoffice.done.enable": _("The account is enabled again."),
 }

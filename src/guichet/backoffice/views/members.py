@@ -38,6 +38,10 @@ ACTION_TEXTS = {
     "revoke_devices": (_("Forget remembered devices"), _("The member will be asked for a code at next sign-in."),
                        _("Forget the devices")),
     "end_sessions": (_("End all sessions"), _("Signs the member out everywhere."), _("End the sessions")),
+    "remove_factors": (_("Remove the second factors"),
+                       _("Removes the codes by text message, the authenticator app and the passkeys, and signs the "
+                         "member out everywhere; the member is told. They will choose a second factor again at "
+                         "next sign-in."), _("Remove the second factors")),
     "disable": (_("Disable the account"), _("No sign-in at all until the account is enabled again."),
                 _("Disable")),
     "enable": (_("Enable the account"), _("The member can sign in again."), _("Enable")),
@@ -98,6 +102,8 @@ def _applicable(agent: Agent, account: Account) -> list[str]:
     hidden = {"enable" if account.state != Account.State.DISABLED else "disable"}
     if account.state != Account.State.PENDING:
         hidden.add("resend_activation")
+    if not (account.factors.exists() or account.passkeys.exists()):
+        hidden.add("remove_factors")
     return [a for a in member_actions.ACTIONS if a not in hidden and member_actions.allowed(agent, account, a)]
 
 
@@ -114,7 +120,7 @@ def _forms(agent: Agent, account: Account, failed: str = "", errors: dict[str, A
             else [],
             "errors": (errors or {}) if mine else {}, "reason": (values or {}).get("reason", "") if mine else "",
             "channel": (values or {}).get("channel", "") if mine else "",
-            "danger": name in ("disable",),
+            "danger": name in ("disable", "remove_factors"),
         })
     return forms
 

@@ -103,6 +103,52 @@ def _e164(number: str) -> str:
         return ""
 
 
+@transaction.atomic
+def remove_factors(account: Account, *, now: datetime, actor: str, ip: str | None = None,
+                   reason: str = "") -> dict[str, int]:
+    """An agent removes every second factor and passkey of the account (a thief's number or app, or a lost
+    phone): the member enrols again at their next sign-in, or gets codes by email if the organisation
+    requires a second factor. Like every credential change, remembered devices are forgotten; the sessions
+    end too (whoever enrolled the factor may be signed in), and the member is told. Returns the counts."""
+    from guichet.identities.actions.accounts import end_sessions
+
+    kinds = sorted(Factor.objects.filter(account=account).values_list("kind", flat=True))
+    passkeys, _ = Passkey.objects.filter(account=account).delete()
+    factors, _ = Factor.objects.filter(account=account).delete()
+    revoked = devices.revoke_all(account, now)
+    record("factor.removed", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
+           reason=reason, factors=kinds, factors_removed=factors, passkeys_removed=passkeys,
+           devices_revoked=revoked)
+    end_sessions(account, actor=actor, ip=ip, reason=reason)
+    _notify_factors_removed(account, now=now, ip=ip)
+    return {"factors_removed": factors, "passkeys_removed": passkeys, "devices_revoked": revoked}
+
+
+def _notify_factors_removed(account: Account, *, now: datetime, ip: str | None) -> list[str]:
+    """By email, and by text message to the account's mobile (never to the removed SMS factor's number,
+    which may be a thief's), in the member's language. Audited with the channels used."""
+    from django.conf import settings
+
+    from guichet.channels import outbox
+
+    language = account.language or settings.LANGUAGE_CODE
+    common: dict[str, Any] = {"template": "factors_removed", "context": {"when": now}, "language": language,
+                              "account_id": account.pk}
+    told: list[str] = []
+    if account.email:
+        try:
+            outbox.send_email(account.organisation, to=account.email, **common)
+            told.append("email")
+        except outbox.RecipientError:
+            pass
+    if number := _e164(account.mobile):
+        outbox.send_sms(account.organisation, to=number, **common)
+        told.append("sms")
+    record("factor.removal_notified", organisation=account.organisation, account_id=account.id, actor="system",
+           ip=ip, channels=told)
+    return told
+
+
 def remember_device(account: Account, *, days: int, label: str, now: datetime, ip: str | None) -> str:
     token = devices.remember(account, days=days, label=label, now=now)
     record("device.remembered", organisation=account.organisation, account_id=account.id, ip=ip, days=days)
