@@ -289,6 +289,15 @@ def test_a_member_signed_in_with_a_password_signs_out_without_the_provider(
     assert Event.objects.filter(kind="logout", account_id=member.pk).count() == 2
 
 
+def assert_signed_out_without_the_provider(browser: Browser, live_base: str, farm: Organisation, member: Account,
+                                           *, reason: str) -> None:
+    """Guichet's session is over even though the provider's could not be ended, and the audit says why."""
+    assert is_signed_out_of_guichet(browser, live_base, farm)
+    assert kinds(member) == ["federation.sign_out_skipped"]
+    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == reason
+    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+
+
 def test_signing_out_while_the_provider_is_down_signs_out_of_guichet(
         live_base: str, farm: Organisation, stoppable_provider: StoppableProvider, make_member: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,10 +307,7 @@ def test_signing_out_while_the_provider_is_down_signs_out_of_guichet(
     assert sign_in_upstream(browser, start(browser, live_base, farm), "marie").page.url.endswith("/espace/")
     stoppable_provider.stop()
     assert sign_out(browser, live_base, farm).page.url == signed_out_page(live_base, farm)
-    assert is_signed_out_of_guichet(browser, live_base, farm)
-    assert kinds(member) == ["federation.sign_out_skipped"]
-    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "unavailable"
-    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+    assert_signed_out_without_the_provider(browser, live_base, farm, member, reason="unavailable")
 
 
 def test_signing_out_of_a_provider_without_end_session_endpoint_signs_out_of_guichet(
@@ -319,10 +325,7 @@ def test_signing_out_of_a_provider_without_end_session_endpoint_signs_out_of_gui
     # Through the federation's sign-out (the provider's discovery document was read there), not on to the provider.
     assert f"{live_base}/o/{farm.slug}/federation/franceconnect/sign-out" in browser.visited
     assert not [url for url in browser.visited if url.startswith(provider_without_end_session.issuer)]
-    assert is_signed_out_of_guichet(browser, live_base, farm)
-    assert kinds(member) == ["federation.sign_out_skipped"]
-    assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "no_end_session"
-    assert Event.objects.filter(kind="logout", account_id=member.pk).exists()
+    assert_signed_out_without_the_provider(browser, live_base, farm, member, reason="no_end_session")
 
 
 def test_signing_out_through_the_api_sends_the_browser_to_the_provider(

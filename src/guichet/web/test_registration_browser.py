@@ -99,19 +99,24 @@ def test_an_answer_not_in_the_list_can_be_typed_without_javascript(no_js_page: P
     page.get_by_role("button", name="Soumettre").click()
     assert page.get_by_text("[2 / 2]").is_visible()   # typed in another case, still the right answer
 
+def register_health(page: Page, number: str, iban_end: str, email: str) -> None:
+    """The health mutual's registration form, filled and sent as a member would."""
+    page.get_by_label("Numéro FINESS").fill(number)
+    page.get_by_label("Les 5 derniers caractères de votre IBAN").fill(iban_end)
+    page.get_by_label("Adresse e-mail", exact=True).fill(email)
+    page.get_by_label("Confirmer l'adresse e-mail").fill(email)
+    page.get_by_label("Choisissez votre mot de passe").fill("Blue-Harbour-58")
+    page.get_by_label("Confirmez le nouveau mot de passe").fill("Blue-Harbour-58")
+    page.get_by_role("button", name="S'inscrire").click()
+
+
 def test_health_mutual_registration_in_a_browser(page: Page, live_url: str, organisations: dict[str, Any],
                                                  smtp_sink: Any) -> None:
     number = finess(7)
     add_member(organisations[HEALTH], number, email="cabinet@example.org", iban_suffix="480197AB12")
     page.goto(f"{live_url}/o/{HEALTH}/inscription/")
     assert_accessible(page)
-    page.get_by_label("Numéro FINESS").fill(number)
-    page.get_by_label("Les 5 derniers caractères de votre IBAN").fill("7AB12")
-    page.get_by_label("Adresse e-mail", exact=True).fill("cabinet@example.org")
-    page.get_by_label("Confirmer l'adresse e-mail").fill("cabinet@example.org")
-    page.get_by_label("Choisissez votre mot de passe").fill("Blue-Harbour-58")
-    page.get_by_label("Confirmez le nouveau mot de passe").fill("Blue-Harbour-58")
-    page.get_by_role("button", name="S'inscrire").click()
+    register_health(page, number, "7AB12", "cabinet@example.org")
     assert page.get_by_text("un lien d'activation a été envoyé").is_visible()
     assert_accessible(page)
 
@@ -132,13 +137,7 @@ def test_health_mutual_update_of_an_account_without_email_in_a_browser(page: Pag
                            address="12 rue des Lilas\n33000 Bordeaux")
     Account.objects.filter(pk=account.pk).update(email="")
     page.goto(f"{live_url}/o/{HEALTH}/inscription/")
-    page.get_by_label("Numéro FINESS").fill(account.identifier)
-    page.get_by_label("Les 5 derniers caractères de votre IBAN").fill("12345")
-    page.get_by_label("Adresse e-mail", exact=True).fill("nouveau@example.org")
-    page.get_by_label("Confirmer l'adresse e-mail").fill("nouveau@example.org")
-    page.get_by_label("Choisissez votre mot de passe").fill("Blue-Harbour-58")
-    page.get_by_label("Confirmez le nouveau mot de passe").fill("Blue-Harbour-58")
-    page.get_by_role("button", name="S'inscrire").click()
+    register_health(page, account.identifier, "12345", "nouveau@example.org")
     assert page.get_by_text("un lien d'activation a été envoyé").is_visible()   # as for anybody
 
     follow(page, live_url, smtp_sink.last_to("nouveau@example.org").link)

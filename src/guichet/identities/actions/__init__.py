@@ -34,7 +34,6 @@ from guichet.identities.actions.accounts import (
 )
 from guichet.identities.actions.contacts import (
     confirm_contacts,
-    set_mobile,
 )
 from guichet.identities.actions.credentials import (
     enrol_factor,
@@ -99,7 +98,6 @@ __all__ = [
     "send_activation_link",
     "send_update_code",
     "send_update_letter",
-    "set_mobile",
     "set_password",
     "set_temporary_password",
     "sign_out",

@@ -11,12 +11,6 @@ from guichet.identities.models import Account
 
 
 @transaction.atomic
-def set_mobile(account: Account, mobile: str, *, actor: str = "member", ip: str | None = None) -> None:
-    account.mobile = mobile
-    account.save(update_fields=["mobile"])
-    record("contact.mobile_changed", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip)
-
-
 @transaction.atomic
 def confirm_contacts(account: Account, *, email: str, now: datetime, mobile: str | None = None,
                      landline: str | None = None, fax: str | None = None, actor: str = "member",
