@@ -6,8 +6,9 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import Exists, OuterRef
 
-from guichet.identities.models import Account
+from guichet.identities.models import Account, Factor
 
 
 def normalise_identifier(kind: str, value: str) -> str:
@@ -20,6 +21,13 @@ def normalise_identifier(kind: str, value: str) -> str:
 
 def find(organisation: Any, kind: str, typed: str) -> Account | None:
     return Account.objects.filter(organisation=organisation, identifier=normalise_identifier(kind, typed)).first()
+
+
+def find_with_factors(organisation: Any, kind: str, typed: str) -> tuple[Account | None, bool]:
+    """The account, and whether it has a second factor, in one query: the sign-in needs both."""
+    account = Account.objects.filter(organisation=organisation, identifier=normalise_identifier(kind, typed)) \
+        .annotate(enrolled=Exists(Factor.objects.filter(account=OuterRef("pk")))).first()
+    return account, bool(account and account.enrolled)
 
 
 @lru_cache(maxsize=1)

@@ -52,9 +52,8 @@ from guichet.security import devices, lockout, ratelimit
 PER_IP_LIMIT, PER_IP_WINDOW = 100, timedelta(minutes=15)
 
 
-def _second_factor_due(ctx: Context, account: Account) -> bool:
+def _second_factor_due(ctx: Context, account: Account, enrolled: bool) -> bool:
     rule = ctx.policy.login
-    enrolled = account.factors.exists()
     if not (rule.second_factor.required or enrolled):
         return False
     token = ctx.cookies.get(devices.cookie_name(ctx.organisation.slug))
@@ -109,7 +108,7 @@ class Credentials(Step):
         if not ratelimit.hit(f"login:ip:{ctx.ip}", limit=PER_IP_LIMIT, window=PER_IP_WINDOW, now=ctx.now).allowed:
             return Stay((Notice.of("request.rate_limited", "error"),))
         kind = ctx.policy.login.identifier.kind
-        account = lookup.find(ctx.organisation, kind, data["identifier"])
+        account, enrolled = lookup.find_with_factors(ctx.organisation, kind, data["identifier"])
         key = lockout.identity_key("account", str(account.pk)) if account else \
             lockout.identity_key("identifier", lookup.normalise_identifier(kind, data["identifier"]))
         throttle = lockout.status(ctx.organisation, key)
@@ -126,9 +125,10 @@ class Credentials(Step):
         # What the later steps need to know is decided here, from the account just read: no step
         # reads the account again only to find out whether it applies.
         run.state.update(account=str(account.pk), enrol=_enrolment_due(ctx, account),
-                         second_factor=_second_factor_due(ctx, account), method="password",
+                         second_factor=_second_factor_due(ctx, account, enrolled), method="password",
                          must_change_password=account.must_change_password,
                          contacts_unconfirmed=account.contact_confirmed_at is None)
+        run.account_read = account   # when nothing else is due, the session opens from it: no second read
         return Next()
 
 
@@ -245,8 +245,9 @@ class SecondFactor(Step):
 
 def finish(ctx: Context, run: Run) -> SignedIn:
     days = ctx.policy.login.remember_device.days if run.state.get("remember") else 0
+    read = run.account_read if run.account_read and str(run.account_read.pk) == run.state["account"] else None
     return SignedIn(account_id=run.state["account"], method=run.state.get("method", "password"),
-                    remember_device_days=days)
+                    remember_device_days=days, account=read)
 
 
 LOGIN = Journey(name="login",

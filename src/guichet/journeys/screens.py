@@ -120,6 +120,9 @@ class SignedIn:
     account_id: Any
     method: str
     remember_device_days: int = 0
+    # The account itself when the journey read it during this request (so the session opens without
+    # reading it again); None otherwise.
+    account: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

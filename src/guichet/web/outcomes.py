@@ -22,7 +22,8 @@ SIGN_OUT_GOES_ON = "sign_out_goes_on"
 
 def sign_in(request: HttpRequest, ctx: Context, outcome: SignedIn) -> str | None:
     """Opens the session (with a new session key) and returns a remembered-device token, if asked."""
-    account = Account.objects.get(pk=outcome.account_id, organisation=ctx.organisation)
+    account = outcome.account or Account.objects.get(pk=outcome.account_id, organisation=ctx.organisation)
+    assert account.organisation_id == ctx.organisation.pk and str(account.pk) == str(outcome.account_id)
     account.organisation = ctx.organisation   # already loaded: the audit record need not read it again
     auth.login(request, account, backend=BACKEND)   # cycles the session key: no session fixation
     request.session.pop(SIGN_OUT_GOES_ON, None)   # left by an earlier sign-out that did not go on; not ours

@@ -325,6 +325,28 @@ def test_farm_and_health_sign_in_without_code_by_member_number(drive, farm, heal
         assert page.outcome == "signed_in", organisation.slug
 
 
+def test_the_password_step_reads_the_account_once(drive, farm, make_account) -> None:
+    """Whether a second factor is due is read with the account, and the session opens from that same read:
+    each query here is paid on every sign-in (docs/benchmarks.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def password_step(account: Account) -> tuple[object, list[str]]:
+        driver = drive(farm.slug)
+        driver.open("login")
+        with CaptureQueriesContext(connection) as queries:
+            page = driver.submit({"identifier": account.identifier, "password": PASSWORD}, "sign_in")
+        return page, [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+
+    page, reads = password_step(make_account(farm, factors=()))
+    assert page.outcome == "signed_in"
+    assert sum('FROM "identities_account"' in sql for sql in reads) == 1, reads
+    assert not any(sql.startswith('SELECT 1 AS "a" FROM "identities_factor"') for sql in reads), reads
+    page, reads = password_step(make_account(farm, factors=("email",)))   # chosen, not required by the farm
+    assert page.step == "second_factor"
+    assert not any(sql.startswith('SELECT 1 AS "a" FROM "identities_factor"') for sql in reads), reads
+
+
 def test_a_pending_account_is_told_only_after_the_right_password(drive, health, make_account) -> None:
     account = make_account(health, state=Account.State.PENDING)
     assert sign_in_password(drive(health.slug), account.identifier, "wrong").notices == ["login.invalid"]
