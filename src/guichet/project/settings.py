@@ -124,7 +124,7 @@ ARGON2_TIME_COST = env.get_int("PASSWORD_ARGON2_TIME_COST")
 ARGON2_MEMORY_KIB = env.get_int("PASSWORD_ARGON2_MEMORY_KIB")
 ARGON2_PARALLELISM = env.get_int("PASSWORD_ARGON2_PARALLELISM")
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cache" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "guichet.project.redis_sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "guichet_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -14,6 +14,7 @@ from guichet.conftest import PASSWORD
 from guichet.identities.models import Account, Factor, LoginThrottle, RememberedDevice
 from guichet.organisations.models import Organisation
 from guichet.security import devices
+from guichet.web.journey_driver import Page
 
 pytestmark = pytest.mark.django_db
 
@@ -331,7 +332,7 @@ def test_the_password_step_reads_the_account_once(drive, farm, make_account) -> 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    def password_step(account: Account) -> tuple[object, list[str]]:
+    def password_step(account: Account) -> tuple[Page, list[str]]:
         driver = drive(farm.slug)
         driver.open("login")
         with CaptureQueriesContext(connection) as queries:
