@@ -2,11 +2,13 @@
 concurrency levels, beside the raw argon2id rate of the same machine using the same number of cores.
 Prints figures; asserts nothing.
 
-    .venv/bin/python bench/http_login.py [--seconds 10] [--levels 1,4,16] [--workers N] [--cores 1]
+    .venv/bin/python bench/http_login.py [--seconds 10] [--levels 1,4,16] [--workers N] [--cores 1] [--breakdown]
 
 With --cores, Guichet runs only on those cores (Linux CPU numbers) and this client on the others, as on
 a node of its own; the raw rate is then measured on those cores only. PostgreSQL and Redis are left where
 the system runs them.
+
+With --breakdown, it first prints the CPU each of the three requests of a sign-in costs, one at a time.
 
 Uses a temporary SQLite file unless DATABASE_URL is set (use PostgreSQL for figures that mean something
 for production). The farm preset is used: no second factor, so one request is one password check.
@@ -171,6 +173,27 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     return used
 
 
+def breakdown(port: int, server_pid: int, count: int = 300) -> None:
+    """Guichet's CPU for each request of a sign-in, one sign-in at a time: the CSRF token, starting the
+    journey, then submitting the password (that last one holds the hash)."""
+    spent = {"csrf token": 0.0, "start": 0.0, "password": 0.0}
+    for n in range(count):
+        browser = Browser(port, 200_000 + n)
+        for kind in spent:
+            before = cpu_seconds(server_pid)["guichet"]
+            if kind == "csrf token":
+                browser.call("GET", "/api/csrf")
+            elif kind == "start":
+                run = json.loads(browser.call("POST", f"/api/o/{SLUG}/journeys/login"))["run"]
+            else:
+                browser.call("POST", f"/api/o/{SLUG}/journeys/login/{run}", {
+                    "action": "sign_in", "values": {"identifier": IDENTIFIER, "password": PASSWORD}})
+            spent[kind] += cpu_seconds(server_pid)["guichet"] - before
+        browser.close()
+    print("Guichet CPU per request, one at a time: " + ", ".join(
+        f"{kind} {seconds / count * 1000:.1f} ms" for kind, seconds in spent.items()))
+
+
 def raw_rate(seconds: float, processes: int, cores: set[int] | None = None) -> float:
     code = ("import time,sys\nfrom argon2 import PasswordHasher,Type\n"
             "h=PasswordHasher(time_cost=int(sys.argv[1]),memory_cost=int(sys.argv[2]),parallelism=int(sys.argv[3]),"
@@ -190,6 +213,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--cores", default="", help="comma-separated CPU numbers for Guichet alone")
+    parser.add_argument("--breakdown", action="store_true", help="first, the CPU of each request of a sign-in")
     args = parser.parse_args()
     cores = {int(c) for c in args.cores.split(",")} if args.cores else None
     if cores:
@@ -198,6 +222,8 @@ def main() -> None:
     env = prepared("guichet-http-bench-")
     with started_server(env, args.workers, cores) as (port, server):
         sign_in(port, 0)   # warm up
+        if args.breakdown:
+            breakdown(port, server.pid)
         raw = raw_rate(args.seconds / 2, used, cores)
         print(f"gunicorn workers: {args.workers}" + (f" on cores {sorted(cores)} alone" if cores else "")
               + f"; raw argon2id verifications/s on {used} cores: {raw:.1f}")
