@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.utils import timezone
 
 from guichet.organisations.apply import apply
 from guichet.organisations.models import Organisation
@@ -93,3 +96,34 @@ def _fresh_redis() -> None:
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+class Clock:
+    """The instant `django.utils.timezone.now()` returns while a test pins it; moves only when told."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Pins the clock that journeys (Context.now), challenges, rate limits and the ORM read, at the instant the
+    test starts: a test of a fixed window (per clock hour, per day) cannot straddle the window's end and see
+    the count start again half-way. `clock.advance(...)` moves it on."""
+    real_now = timezone.now
+    pinned = Clock(real_now())
+
+    def now() -> datetime:
+        return pinned.now
+
+    monkeypatch.setattr(timezone, "now", now)
+    # Fields declared with default=timezone.now hold the function itself, taken before it was pinned.
+    for model in apps.get_models():
+        for model_field in model._meta.concrete_fields:
+            if model_field.default is real_now:
+                monkeypatch.setattr(model_field, "default", now)
+                monkeypatch.setattr(model_field, "_get_default", now)   # Django caches the default's callable
+    return pinned

@@ -70,6 +70,7 @@ CATALOGUE: dict[str, Promise] = {
     "passkey.sign_in_intro_no_code": _("Press “Use my passkey”, then follow what your device asks (fingerprint, "
                                        "face, PIN or security key)."),
     "passkey.cancelled": _("The passkey was not used. Press the button again, or choose another way."),
+    "passkey.cancelled_no_other_way": _("The passkey was not used. Press the button again."),
     "passkey.unavailable": _("Your browser could not use a passkey here (JavaScript may be switched off). "
                              "Choose another way."),
     "passkey.failed": _("This passkey could not be checked. Try again, or choose another way."),

@@ -222,7 +222,9 @@ class SecondFactor(Step):
             return codes.resend(ctx, run, purpose="login", rule=rule, to=to, account=account)
         factor = self._totp(run)
         if self._passkey(ctx, run):
-            if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
+            # "Receive a code instead" is on the screen only when a code can go somewhere.
+            other_way = code_destination(ctx, account) is not None
+            if (unanswered := passkey_screens.unanswered(data["credential"], other_way=other_way)) is not None:
                 return unanswered
             if passkeys.authenticate(account, data["credential"], challenge=run.state["passkey_challenge"],
                                      now=ctx.now) is None:

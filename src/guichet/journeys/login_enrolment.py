@@ -134,7 +134,8 @@ class EnrolConfirm(Step):
                         action: str) -> Transition:
         if action == "other_method":
             return Goto("enrol_choose")
-        if (unanswered := passkey_screens.unanswered(data["credential"])) is not None:
+        # "Choose another method" is always on the enrolment screen.
+        if (unanswered := passkey_screens.unanswered(data["credential"], other_way=True)) is not None:
             return unanswered
         new = passkeys.verify_registration(data["credential"], challenge=run.state["passkey_challenge"])
         if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():

@@ -31,13 +31,15 @@ def enrol(ctx: Context, account: Account, *, challenge: str) -> Screen:
                            Action("other_method", _("Choose another method"), True)))
 
 
-def unanswered(credential: str) -> Stay | None:
+def unanswered(credential: str, *, other_way: bool) -> Stay | None:
     """No answer (the browser has no JavaScript or no passkeys), or the member cancelled, or the device gave
-    up: nothing was tried, so no failure is counted. None when there is an answer to check."""
+    up: nothing was tried, so no failure is counted. None when there is an answer to check. `other_way`: the
+    screen offers another way (another method, a code instead), so the message may point to it."""
     if not credential:
         return Stay(field_errors={"credential": (Notice.of("passkey.unavailable", "error"),)})
     if passkeys.is_cancellation(credential):
-        return Stay(field_errors={"credential": (Notice.of("passkey.cancelled", "error"),)})
+        code = "passkey.cancelled" if other_way else "passkey.cancelled_no_other_way"
+        return Stay(field_errors={"credential": (Notice.of(code, "error"),)})
     return None
 
 

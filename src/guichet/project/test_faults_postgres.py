@@ -12,14 +12,14 @@ import os
 import shlex
 import subprocess
 import time
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connections
 
-from guichet.project.test_serve import free_port, get, guichet, production_environment, running
+from guichet.project.test_serve import free_port, get, guichet, production_environment, running, scratch_database
 
 CI_CTL = "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D /var/lib/postgresql/guichet-ci"
 URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -55,13 +55,11 @@ def pg_ctl(*arguments: str, output: Path) -> int:
                               stdin=subprocess.DEVNULL).returncode
 
 
-def own_database() -> str:
-    import psycopg
-
-    name = f"guichet_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return URL.rsplit("/", 1)[0] + "/" + name
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    """Dropped afterwards, even when the test failed (after the cluster is running again: see the test)."""
+    with scratch_database(URL, "guichet_faults") as url:
+        yield url
 
 
 def created(log: Path) -> int:
@@ -77,10 +75,10 @@ def wait_for(condition, what: str, log: Path, loop: subprocess.Popen[bytes],
         time.sleep(0.2)
 
 
-def test_accounts_are_whole_or_absent_across_a_postgresql_restart(tmp_path: Path) -> None:
+def test_accounts_are_whole_or_absent_across_a_postgresql_restart(tmp_path: Path, own_database: str) -> None:
     import psycopg
 
-    database = own_database()
+    database = own_database
     environment = production_environment(tmp_path) | {"DATABASE_URL": database}
     for command in (("migrate", "--verbosity", "0"), ("organisations", "apply")):
         subprocess.run(guichet(*command), env=environment, cwd=settings.BASE_DIR, check=True,  # noqa: S603

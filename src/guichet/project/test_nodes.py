@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from guichet.project.balancer import RoundRobin
-from guichet.project.test_serve import free_port, guichet, production_environment, running
+from guichet.project.test_serve import free_port, guichet, production_environment, running, scratch_database
 
 HOST = "guichet.example"
 PENSION, HEALTH = "caisse-retraite-exemple", "mutuelle-sante-exemple"
@@ -41,16 +40,16 @@ for slug, identifier, email in [("{PENSION}", "melkior@example.org", "melkior@ex
 """
 
 
-def _database(tmp_path: Path) -> str:
+@pytest.fixture
+def shared_database(tmp_path: Path) -> Iterator[str]:
+    """The nodes' database: a PostgreSQL database of its own (dropped afterwards) when CI provides
+    TEST_POSTGRES_URL, else one SQLite file."""
     base = os.environ.get("TEST_POSTGRES_URL")
     if not base:
-        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    import psycopg
-
-    name = f"guichet_nodes_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + "/" + name
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    with scratch_database(base, "guichet_nodes") as url:
+        yield url
 
 
 class Member:
@@ -89,9 +88,10 @@ class Member:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, smtp_sink) -> Iterator[tuple[RoundRobin, dict[str, str]]]:
+def cluster(tmp_path: Path, smtp_sink, shared_database: str) -> Iterator[tuple[RoundRobin, dict[str, str]]]:
+    # shared_database is dropped after this fixture has stopped the nodes.
     environment = production_environment(tmp_path) | {
-        "BASE_URL": f"https://{HOST}", "DATABASE_URL": _database(tmp_path), "EMAIL_URL": settings.EMAIL_URL,
+        "BASE_URL": f"https://{HOST}", "DATABASE_URL": shared_database, "EMAIL_URL": settings.EMAIL_URL,
         "TRUSTED_PROXY_COUNT": "1",
     }
     if os.environ.get("TEST_REDIS_URL"):

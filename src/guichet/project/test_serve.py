@@ -10,10 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
@@ -72,6 +74,23 @@ def running(command: list[str], port: int, environment: dict[str, str], log: Pat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def scratch_database(base_url: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database beside base_url's, for servers this test starts; dropped afterwards, even
+    when the test failed, so reused CI machines do not pile them up. WITH (FORCE) (PostgreSQL 13+) ends the
+    sessions of any server still connected."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
@@ -166,3 +185,17 @@ def test_production_warns_when_the_proxy_would_hide_members_addresses(tmp_path: 
 
     assert "guichet.W001" in deployment_check()   # TRUSTED_PROXY_COUNT left at 0
     assert "guichet.W001" not in deployment_check(TRUSTED_PROXY_COUNT="1")
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="needs TEST_POSTGRES_URL")
+def test_a_scratch_database_is_dropped_even_when_the_test_fails_with_a_server_still_connected() -> None:
+    import psycopg
+
+    base = os.environ["TEST_POSTGRES_URL"]
+    with pytest.raises(RuntimeError, match="the test failed"), scratch_database(base, "guichet_scratch") as url:
+        name = url.rsplit("/", 1)[1]
+        held = psycopg.connect(url)  # as a server the test started and did not stop would hold it
+        raise RuntimeError("the test failed")
+    with psycopg.connect(base) as connection:
+        assert not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchall()
+    held.close()

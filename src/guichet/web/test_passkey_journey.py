@@ -87,6 +87,26 @@ def test_sign_in_refuses_a_forged_assertion_and_offers_a_code_instead(drive, pen
     assert Passkey.objects.get().last_used_at is None
 
 
+def test_a_cancelled_passkey_at_sign_in_offers_another_way_only_when_the_screen_has_one(drive, farm,
+                                                                                      make_account) -> None:
+    """With a code to fall back on, the member is told to press again or choose another way; a member with
+    nowhere to send a code (no email, no mobile) has only the passkey, and is told only to press again."""
+    from guichet.web.test_login_journey import without_email
+
+    with_email, alone = make_account(farm, factors=()), without_email(make_account, farm)
+    for account, actions_, code, other_way in ((with_email, ["verify", "use_code"], "passkey.cancelled", True),
+                                               (alone, ["verify"], "passkey.cancelled_no_other_way", False)):
+        actions.enrol_passkey(account, NewPasskey(credential_id=secrets.token_urlsafe(8), public_key=b"key",
+                                                  sign_count=0, transports=[]), now=timezone.now())
+        driver = drive(farm.slug)
+        assert sign_in_password(driver, account.identifier).step == "second_factor"
+        page = driver.submit({"credential": json.dumps({"error": "NotAllowedError"})}, "verify")
+        assert page.step == "second_factor" and page.actions == actions_
+        assert page.field_errors == {"credential": [code]} and failures() == 0
+        assert "Appuyez de nouveau sur le bouton" in page.text
+        assert ("choisissez une autre façon de faire" in page.text) is other_way
+
+
 def test_a_passkey_added_from_the_space_is_told_to_the_member(drive, farm, make_account, smtp_sink, sms_sink,
                                                               monkeypatch) -> None:
     """The ceremony itself runs in Chromium (test_second_factor_enrolment_browser.py); here the browser's

@@ -302,9 +302,10 @@ def send_codes(drive, farm, identifier: str, resends: int) -> list[Page]:
     return pages
 
 
-def test_codes_are_capped_per_account_across_runs(drive, farm, make_account, sms_sink) -> None:
+def test_codes_are_capped_per_account_across_runs(clock, drive, farm, make_account, sms_sink) -> None:
     """recovery.code.max_sends (5) an hour for one account, however many runs; an unknown identifier is
-    answered the same way (its codes, sent nowhere, are counted the same)."""
+    answered the same way (its codes, sent nowhere, are counted the same). The count is per clock hour, so
+    the clock is pinned: a run across the hour's end would start counting again half-way."""
     account = farm_member(make_account, farm, signed_in=True)
     assert farm.policy.recovery.code.max_sends == 5
     seen = []
@@ -320,6 +321,9 @@ def test_codes_are_capped_per_account_across_runs(drive, farm, make_account, sms
     assert seen[0] == seen[1]
     assert Message.objects.filter(channel="sms").count() == 5
     assert len(sms_sink.wait_for(5)) == 5
+    clock.advance(timedelta(hours=1))   # the next hour: codes go out again
+    assert send_codes(drive, farm, account.identifier, 0)[0].notices[-1:] == ["recovery.code_sent_sms"]
+    assert len(sms_sink.wait_for(6)) == 6
 
 
 def test_an_account_disabled_during_the_run_gets_no_temporary_password(drive, farm, make_account, sms_sink,

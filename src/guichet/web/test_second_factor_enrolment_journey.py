@@ -187,6 +187,26 @@ def test_a_phone_enrolled_with_a_stolen_password_takes_neither_recovery_nor_the_
     assert account.check_password(temporary_password_in(sms_sink.last_to(MEMBER_MOBILE).text))
 
 
+def test_the_warning_speaks_the_organisations_language_whatever_the_enrolling_pages_spoke(
+        drive, farm, make_account, smtp_sink, sms_sink) -> None:
+    """Whoever enrols may be a thief with the password, browsing in English: their sign-in writes English as
+    the account's last language, so the warning is written in the organisation's language (French) instead,
+    never in the enroller's."""
+    account = make_account(farm, factors=(), mobile="06 12 34 56 78")
+    Account.objects.filter(pk=account.pk).update(language="fr")   # the member's last sign-in, in French
+    thief = drive(farm.slug, Client(HTTP_ACCEPT_LANGUAGE="en"))
+    page = sign_in(thief, account.identifier, PASSWORD)
+    assert page.outcome == "signed_in"
+    account.refresh_from_db()
+    assert account.language == "en"   # what the thief's pages spoke
+    assert thief.open(JOURNEY).title == "Make my account more secure"   # the enrolment's pages are English
+    assert enrol_by_text_message(thief, "07 98 76 54 32", sms_sink).outcome == "done"
+    warnings = Message.objects.filter(template="factor_enrolled")
+    assert sorted(warnings.values_list("channel", "language")) == [("email", "fr"), ("sms", "fr")]
+    assert smtp_sink.last_to(account.email).subject.startswith("Un nouveau moyen de vérifier vos connexions")
+    assert sms_sink.last_to(MEMBER_MOBILE).text.startswith("Caisse agricole Exemple : un nouveau moyen de vérifier")
+
+
 def test_a_new_number_tells_the_number_it_replaces(drive, farm, make_account, smtp_sink, sms_sink) -> None:
     """The number just enrolled received the code, so it is not warned; the account's own number and the
     number the SMS factor had before are."""

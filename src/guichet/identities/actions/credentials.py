@@ -66,14 +66,17 @@ def notify_factor_enrolled(account: Account, kind: str, *, now: datetime, ip: st
     a second factor of the thief's does not go unnoticed: by email when the account has an address, and by
     text message to the account's mobile and to `factor_mobile` (the number of the SMS factor the account
     had before), unless it is `mobile`, the number just enrolled (whoever enrolled it received a code
-    there). In the member's language (Account.language), not the page's. Audited with the channels used
-    (never the addresses); returns them."""
+    there). Audited with the channels used (never the addresses); returns them.
+
+    In the organisation's language (LANGUAGE_CODE: French), never the account's: Account.language is the
+    language of the last sign-in, and whoever enrols has just signed in, perhaps a thief with the password
+    browsing in another language (docs/decisions.md)."""
     from django.conf import settings
 
     from guichet.channels import outbox
     from guichet.identities.lookup import mask_phone
 
-    language = account.language or settings.LANGUAGE_CODE
+    language = settings.LANGUAGE_CODE
     context = {"when": now, "method": kind, "mobile": mask_phone(mobile) if mobile else ""}
     told: list[str] = []
     if account.email:
