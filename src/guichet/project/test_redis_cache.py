@@ -68,10 +68,12 @@ def test_a_session_ended_elsewhere_is_not_written_back() -> None:
     session = SessionStore()
     session["member"] = "x"
     session.create()
-    running = SessionStore(session.session_key)
+    key = session.session_key
+    assert key is not None
+    running = SessionStore(key)
     assert running["member"] == "x"   # read by a request, as the session middleware does
-    SessionStore(session.session_key).delete()   # elsewhere
+    SessionStore(key).delete()   # elsewhere
     running["seen_at"] = 1
     with pytest.raises(UpdateError):
         running.save()
-    assert not SessionStore().exists(session.session_key)
+    assert not SessionStore().exists(key)
