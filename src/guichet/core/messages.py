@@ -73,7 +73,13 @@ CATALOGUE: dict[str, Promise] = {
     "passkey.cancelled_no_other_way": _("The passkey was not used. Press the button again."),
     "passkey.unavailable": _("Your browser could not use a passkey here (JavaScript may be switched off). "
                              "Choose another way."),
+    "passkey.unavailable_no_other_way": _("Your browser could not use a passkey here (JavaScript may be switched "
+                                          "off). Switch JavaScript on and try again, or sign in from another "
+                                          "browser, such as the one on the phone or computer where you created "
+                                          "your passkey. If you cannot, please contact us."),
     "passkey.failed": _("This passkey could not be checked. Try again, or choose another way."),
+    "passkey.failed_no_other_way": _("This passkey could not be checked. Try again. If it still does not work, "
+                                     "please contact us."),
     # registration
     "registration.intro": _("Everything you type must match what we hold in your member file."),
     "registration.member_number_invalid": _("This number is not valid. Check it on one of our letters."),

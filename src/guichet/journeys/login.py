@@ -228,7 +228,7 @@ class SecondFactor(Step):
                 return unanswered
             if passkeys.authenticate(account, data["credential"], challenge=run.state["passkey_challenge"],
                                      now=ctx.now) is None:
-                return wrong_second_factor(ctx, account, passkey_screens.refused())
+                return wrong_second_factor(ctx, account, passkey_screens.refused(other_way=other_way))
             run.state.pop("passkey_challenge")
             run.state["method"] = "password+passkey"
         elif factor is not None:

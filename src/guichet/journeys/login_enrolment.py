@@ -139,7 +139,7 @@ class EnrolConfirm(Step):
             return unanswered
         new = passkeys.verify_registration(data["credential"], challenge=run.state["passkey_challenge"])
         if new is None or Passkey.objects.filter(credential_id=new.credential_id).exists():
-            return wrong_second_factor(ctx, account, passkey_screens.refused())
+            return wrong_second_factor(ctx, account, passkey_screens.refused(other_way=True))
         actions.enrol_passkey(account, new, now=ctx.now, ip=ctx.ip)
         actions.notify_factor_enrolled(account, "passkey", now=ctx.now, ip=ctx.ip,
                                        factor_mobile=_sms_number(account))

@@ -34,14 +34,20 @@ def enrol(ctx: Context, account: Account, *, challenge: str) -> Screen:
 def unanswered(credential: str, *, other_way: bool) -> Stay | None:
     """No answer (the browser has no JavaScript or no passkeys), or the member cancelled, or the device gave
     up: nothing was tried, so no failure is counted. None when there is an answer to check. `other_way`: the
-    screen offers another way (another method, a code instead), so the message may point to it."""
+    screen offers another way (another method, a code instead), so the message may point to it; without one,
+    the `_no_other_way` variant does not send the member looking for a way the screen does not have."""
     if not credential:
-        return Stay(field_errors={"credential": (Notice.of("passkey.unavailable", "error"),)})
+        return _error("passkey.unavailable" if other_way else "passkey.unavailable_no_other_way")
     if passkeys.is_cancellation(credential):
-        code = "passkey.cancelled" if other_way else "passkey.cancelled_no_other_way"
-        return Stay(field_errors={"credential": (Notice.of(code, "error"),)})
+        return _error("passkey.cancelled" if other_way else "passkey.cancelled_no_other_way")
     return None
 
 
-def refused() -> Stay:
-    return Stay(field_errors={"credential": (Notice.of("passkey.failed", "error"),)})
+def refused(*, other_way: bool) -> Stay:
+    """The answer was checked and proves nothing (forged, unknown passkey, malformed). `other_way`: as for
+    `unanswered`."""
+    return _error("passkey.failed" if other_way else "passkey.failed_no_other_way")
+
+
+def _error(code: str) -> Stay:
+    return Stay(field_errors={"credential": (Notice.of(code, "error"),)})

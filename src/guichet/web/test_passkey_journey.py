@@ -30,6 +30,11 @@ def failures() -> int:
     return throttle.failures if throttle else 0
 
 
+def wrong_second_factors(account) -> int:
+    """The account's own count: failures() reads the first throttle, whichever account it belongs to."""
+    return Event.objects.filter(kind="login.failed", account_id=account.pk, data__reason="second_factor").count()
+
+
 def test_enrolment_refuses_a_forged_passkey_and_counts_it(drive, pension, make_account) -> None:
     account = make_account(pension, factors=())
     driver = drive(pension.slug)
@@ -105,6 +110,40 @@ def test_a_cancelled_passkey_at_sign_in_offers_another_way_only_when_the_screen_
         assert page.field_errors == {"credential": [code]} and failures() == 0
         assert "Appuyez de nouveau sur le bouton" in page.text
         assert ("choisissez une autre façon de faire" in page.text) is other_way
+
+
+def test_an_unusable_or_refused_passkey_at_sign_in_offers_another_way_only_when_the_screen_has_one(
+        drive, farm, make_account) -> None:
+    """A browser without JavaScript (no answer) and a passkey that does not check out (a forged assertion for
+    the member's own passkey, refused by the real WebAuthn verification) tell a member with a code to fall
+    back on to choose another way. A member with nowhere to send a code has only the passkey: the first is
+    told to switch JavaScript on or use the browser of the device holding the passkey, the second to try
+    again, and both to contact the organisation otherwise; neither is sent looking for another way."""
+    from guichet.web.test_login_journey import without_email
+
+    with_email, alone = make_account(farm, factors=()), without_email(make_account, farm)
+    for account, actions_, other_way in ((with_email, ["verify", "use_code"], True), (alone, ["verify"], False)):
+        credential_id = secrets.token_urlsafe(8)
+        actions.enrol_passkey(account, NewPasskey(credential_id=credential_id, public_key=secrets.token_bytes(16),
+                                                  sign_count=0, transports=[]), now=timezone.now())
+        forged = json.dumps({**json.loads(FORGED), "id": credential_id, "rawId": credential_id})
+        driver = drive(farm.slug)
+        assert sign_in_password(driver, account.identifier).step == "second_factor"
+        page = driver.submit({}, "verify")   # what a browser without JavaScript sends
+        assert page.step == "second_factor" and page.actions == actions_ and wrong_second_factors(account) == 0
+        assert page.field_errors == {"credential": [
+            "passkey.unavailable" if other_way else "passkey.unavailable_no_other_way"]}
+        assert ("choisissez une autre façon de faire" in page.text.lower()) is other_way
+        assert ("Activez JavaScript et réessayez" in page.text) is not other_way
+        assert ("veuillez nous contacter" in page.text) is not other_way
+
+        page = driver.submit({"credential": forged}, "verify")
+        assert page.step == "second_factor" and page.actions == actions_ and wrong_second_factors(account) == 1
+        assert page.field_errors == {"credential": ["passkey.failed" if other_way else "passkey.failed_no_other_way"]}
+        assert "Cette clé d'accès n'a pas pu être vérifiée. Réessayez" in page.text
+        assert ("choisissez une autre façon de faire" in page.text.lower()) is other_way
+        assert ("veuillez nous contacter" in page.text) is not other_way
+        assert Passkey.objects.get(account=account).last_used_at is None
 
 
 def test_a_passkey_added_from_the_space_is_told_to_the_member(drive, farm, make_account, smtp_sink, sms_sink,
