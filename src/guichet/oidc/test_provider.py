@@ -11,6 +11,7 @@ import pytest
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
+from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -19,6 +20,7 @@ from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path
 from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, sign_in
 from guichet.oidc.provider.clients import NewClient
+from guichet.oidc.testing import application as direct
 from guichet.oidc.testing.browsing import Browser
 from guichet.organisations.models import Organisation
 
@@ -242,3 +244,49 @@ def test_a_third_party_application_asks_the_member_first(live_base: str, farm: O
     consent = browser.go(again.authorization_url(), stop_at=CALLBACK)
     allowed = browser.submit(consent.page, {"action": "allow"}, stop_at=CALLBACK)
     assert again.verified_id_token(again.tokens(allowed.url)["id_token"])["sub"] == str(farm_member.pk)
+
+
+# --- In the test process (Django's test client, no live server): rules that take many requests ----------
+
+in_process = pytest.mark.django_db   # closer than the module's mark: these need no live server
+
+
+@in_process
+@pytest.mark.parametrize("change", ["account disabled", "new password", "sessions ended by an agent"])
+def test_a_code_issued_before_the_sessions_ended_gives_no_tokens(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any, change: str) -> None:
+    from django.utils import timezone
+    from oauth2_provider.models import get_grant_model
+
+    from guichet.identities import actions
+
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    if change == "account disabled":
+        actions.disable(farm_member, actor="agent:1", ip=None, reason="fraud")
+    elif change == "new password":
+        actions.set_password(farm_member, "Another-Horse-43!", now=timezone.now())
+    else:
+        actions.end_sessions(farm_member, actor="agent:1", ip=None)
+    assert not get_grant_model().objects.filter(user=farm_member).exists()
+    response = app.token(code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_an_inactive_accounts_codes_and_tokens_are_worth_nothing(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any) -> None:
+    """Even when its codes and tokens survived the change (a state set by another path than
+    identities.actions, which ends the sessions too), an account that is not active gets nothing."""
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    tokens = app.signed_in_tokens(farm_member)
+    code = app.code(browser)
+    Account.objects.filter(pk=farm_member.pk).update(state=Account.State.DISABLED)
+    assert app.token(code).json()["error"] == "invalid_grant"
+    assert app.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert app.userinfo(tokens["access_token"]).status_code == 401
+    # Active again: the access token works again (nothing was revoked here).
+    Account.objects.filter(pk=farm_member.pk).update(state=Account.State.ACTIVE)
+    assert app.userinfo(tokens["access_token"]).status_code == 200

@@ -20,7 +20,12 @@ from django.views.decorators.cache import never_cache
 from jwcrypto import jwt
 from jwcrypto.common import JWException
 from oauth2_provider.http import OAuth2ResponseRedirect
-from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 from oauthlib.common import add_params_to_uri
@@ -88,12 +93,17 @@ def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:
 
 @transaction.atomic
 def _revoke_tokens(application: Any, member: Account) -> None:
-    """The tokens `application` holds for the member; every application's when `application` is None."""
+    """The tokens `application` holds for the member, and the codes it has not redeemed yet; every
+    application's when `application` is None."""
     access_tokens = get_access_token_model().objects.filter(user=member)
     refresh_tokens = get_refresh_token_model().objects.filter(user=member, revoked__isnull=True)
+    codes = get_grant_model().objects.filter(user=member)
     if application is not None:
-        access_tokens, refresh_tokens = (access_tokens.filter(application=application),
-                                         refresh_tokens.filter(application=application))
+        access_tokens, refresh_tokens, codes = (access_tokens.filter(application=application),
+                                                refresh_tokens.filter(application=application),
+                                                codes.filter(application=application))
+    # A code issued a moment before (they live 60 seconds) would otherwise still give fresh tokens.
+    codes.delete()
     for refresh_token in refresh_tokens:
         refresh_token.revoke()
     for access_token in access_tokens:
@@ -103,8 +113,8 @@ def _revoke_tokens(application: Any, member: Account) -> None:
 
 
 def revoke_every_token(sender: Any, account: Account, **_: Any) -> None:
-    """identities.signals.sessions_ended: a new password or an agent's "end all sessions" reaches the
-    applications too."""
+    """identities.signals.sessions_ended: a new password, an agent's "end all sessions" or a disabled
+    account reaches the applications too: their tokens are revoked and their outstanding codes deleted."""
     _revoke_tokens(None, account)
 
 

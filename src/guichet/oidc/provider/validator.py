@@ -50,6 +50,11 @@ def member_claims(account: Account) -> dict[str, Any]:
     return {name: value for name, value in claims.items() if value not in ("", None)}
 
 
+def _active(account: Account | None) -> bool:
+    """Codes and tokens of an account that is not active (disabled, or pending) are worth nothing."""
+    return account is not None and account.state == Account.State.ACTIVE
+
+
 class OrganisationValidator(OAuth2Validator):
     oidc_claim_scope = CLAIM_SCOPES
 
@@ -76,10 +81,22 @@ class OrganisationValidator(OAuth2Validator):
             return False
         assert request.access_token is not None   # the check above loaded it
         application = request.access_token.application
-        if application is None:
+        if application is None or not _active(request.access_token.user):
             return False
         assert self.organisation is not None
         return application.guichet_client.organisation_id == self.organisation.pk
+
+    def validate_code(self, client_id: str, code: str, client: Any, request: Request, *args: Any,
+                      **kwargs: Any) -> bool:
+        # Ending the account's sessions deletes its codes (logout.revoke_every_token); this holds whatever
+        # path made the account inactive.
+        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs)) and \
+            _active(request.user)
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Request, *args: Any,
+                               **kwargs: Any) -> bool:
+        return bool(super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)) and \
+            _active(request.user)
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Request, *args: Any,
                               **kwargs: Any) -> bool:
