@@ -290,3 +290,50 @@ def test_an_inactive_accounts_codes_and_tokens_are_worth_nothing(farm: Organisat
     # Active again: the access token works again (nothing was revoked here).
     Account.objects.filter(pk=farm_member.pk).update(state=Account.State.ACTIVE)
     assert app.userinfo(tokens["access_token"]).status_code == 200
+
+
+@in_process
+def test_refresh_tokens_end_session_max_hours_after_the_sign_in(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any, settings: Any) -> None:
+    """Rotation dates each new refresh token from its own access token; the family as a whole still ends
+    SESSION_MAX_SECONDS after the sign-in that started it."""
+    max_hours = settings.SESSION_MAX_SECONDS / 3600
+    app = direct.App(farm, make_client(farm))
+    tokens = app.signed_in_tokens(farm_member)
+    for _ in range(3):                              # 0.9 of the maximum: still the member's session
+        direct.hours_pass(max_hours * 0.3)
+        response = app.refresh(tokens["refresh_token"])
+        assert response.status_code == 200, response.content
+        tokens = response.json()
+    assert app.userinfo(tokens["access_token"]).status_code == 200
+    direct.hours_pass(max_hours * 0.3)              # 1.2: over
+    response = app.refresh(tokens["refresh_token"])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_the_cap_counts_from_the_sign_in_not_from_the_code(farm: Organisation, farm_member: Account,
+                                                           make_client: Any, settings: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    direct.age_session(browser, settings.SESSION_MAX_SECONDS - 3600 - 60)   # an hour of session left
+    tokens = app.token(app.code(browser)).json()
+    direct.hours_pass(0.5)
+    tokens = app.refresh(tokens["refresh_token"]).json()
+    direct.hours_pass(0.6)
+    assert app.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_a_rotated_refresh_token_presented_again_revokes_its_family(farm: Organisation, farm_member: Account,
+                                                                    make_client: Any) -> None:
+    """RFC 9700 4.14.2: the server cannot tell the thief from the application; both lose the chain."""
+    app = direct.App(farm, make_client(farm))
+    stolen = app.signed_in_tokens(farm_member)["refresh_token"]
+    thief = app.refresh(stolen)                          # the thief refreshes first
+    assert thief.status_code == 200
+    legitimate = app.refresh(stolen)                     # the real application's refresh: refused...
+    assert legitimate.status_code == 400 and legitimate.json()["error"] == "invalid_grant"
+    # ...and the thief's chain is over.
+    assert app.userinfo(thief.json()["access_token"]).status_code == 401
+    assert app.refresh(thief.json()["refresh_token"]).json()["error"] == "invalid_grant"

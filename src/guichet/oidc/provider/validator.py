@@ -3,19 +3,28 @@
 django-oauth-toolkit serves one issuer. Here every view builds its oauthlib server with a validator
 that knows the organisation named in the URL: clients, tokens and ID tokens of other organisations
 are unknown to it, and the issuer is BASE_URL/o/<slug>.
+
+Each code records the sign-in of the session that authorised it (oidc.models.Authentication): the
+refresh tokens it leads to end SESSION_MAX_SECONDS after that sign-in, however often they rotate.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from datetime import timedelta
+from typing import Any, cast
 
 from django.conf import settings
+from django.utils import timezone
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import errors
 
 from guichet.identities.models import Account
+from guichet.oidc.models import Authentication
 from guichet.organisations.models import Organisation
+from guichet.web.outcomes import SessionSignIn
 
 # Claims by scope (OpenID Connect Core 5.4), plus the organisation's own member number.
 CLAIM_SCOPES = {
@@ -50,6 +59,28 @@ def member_claims(account: Account) -> dict[str, Any]:
     return {name: value for name, value in claims.items() if value not in ("", None)}
 
 
+_AUTHENTICATION = "guichet_authentication"
+
+
+def _session_max() -> timedelta:
+    return timedelta(seconds=settings.SESSION_MAX_SECONDS)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _remember(request: Request, authentication: Authentication) -> None:
+    """Keeps the sign-in a code or refresh token came from on the request, for the tokens issued next."""
+    setattr(request, _AUTHENTICATION, authentication)
+
+
+def _remembered(request: Request) -> Authentication:
+    authentication = request.__dict__.get(_AUTHENTICATION)
+    assert isinstance(authentication, Authentication)   # validate_code or validate_refresh_token found it
+    return authentication
+
+
 def _active(account: Account | None) -> bool:
     """Codes and tokens of an account that is not active (disabled, or pending) are worth nothing."""
     return account is not None and account.state == Account.State.ACTIVE
@@ -58,10 +89,12 @@ def _active(account: Account | None) -> bool:
 class OrganisationValidator(OAuth2Validator):
     oidc_claim_scope = CLAIM_SCOPES
 
-    def __init__(self, organisation: Organisation | None = None, member: Account | None = None):
+    def __init__(self, organisation: Organisation | None = None, member: Account | None = None,
+                 sign_in: SessionSignIn | None = None):
         # Without an organisation (django-oauth-toolkit builds one in a few places), no client is known.
         self.organisation = organisation
         self.member = member   # the member signed in to this organisation, if any (for prompt=none)
+        self.sign_in = sign_in   # when and how that member's session signed in
 
     def _load_application(self, client_id: str, request: Request) -> Any:
         application = None
@@ -86,17 +119,53 @@ class OrganisationValidator(OAuth2Validator):
         assert self.organisation is not None
         return application.guichet_client.organisation_id == self.organisation.pk
 
+    def save_authorization_code(self, client_id: str, code: dict[str, str], request: Request, *args: Any,
+                                **kwargs: Any) -> None:
+        if self.sign_in is None:   # the authorization view issues codes to signed-in sessions only
+            raise errors.LoginRequired(request=request)
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        now = timezone.now()
+        # Nothing refers to a sign-in older than a session may last: its code and refresh tokens are dead.
+        Authentication.objects.filter(authenticated_at__lt=now - _session_max()).delete()
+        assert request.user is not None   # the member signed in (DOT's credentials)
+        Authentication.objects.create(account=request.user, authenticated_at=self.sign_in.at,
+                                      method=self.sign_in.method, code_digest=_digest(code["code"]))
+
     def validate_code(self, client_id: str, code: str, client: Any, request: Request, *args: Any,
                       **kwargs: Any) -> bool:
         # Ending the account's sessions deletes its codes (logout.revoke_every_token); this holds whatever
         # path made the account inactive.
-        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs)) and \
-            _active(request.user)
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs) or not _active(request.user):
+            return False
+        authentication = Authentication.objects.filter(code_digest=_digest(code)).first()
+        if authentication is None:   # a code issued before sign-ins were recorded
+            return False
+        _remember(request, authentication)
+        return True
+
+    def _create_refresh_token(self, request: Request, refresh_token_code: str, access_token: Any,
+                              previous_refresh_token: Any) -> Any:
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token,
+                                                      previous_refresh_token)
+        if previous_refresh_token is None:
+            # The first of a family (a code redeemed): the family carries the code's sign-in from now on.
+            Authentication.objects.filter(pk=_remembered(request).pk).update(
+                token_family=refresh_token.token_family)
+        return refresh_token
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Request, *args: Any,
                                **kwargs: Any) -> bool:
-        return bool(super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)) and \
-            _active(request.user)
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs) or \
+                not _active(request.user):
+            return False
+        # Rotation gives each refresh a new token dated from its own access token: without this, an
+        # application refreshing every few hours would keep the member's access for ever.
+        family = cast(Any, request).refresh_token_instance.token_family
+        authentication = Authentication.objects.filter(token_family=family).first() if family else None
+        if authentication is None or authentication.authenticated_at + _session_max() <= timezone.now():
+            return False
+        _remember(request, authentication)
+        return True
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Request, *args: Any,
                               **kwargs: Any) -> bool:

@@ -24,6 +24,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from guichet.conftest import PASSWORD
 from guichet.identities.models import Account
 from guichet.oidc.conftest import CALLBACK
+from guichet.oidc.models import Authentication
 from guichet.oidc.provider.clients import NewClient
 from guichet.organisations.models import Organisation
 from guichet.web.journey_driver import HtmlDriver
@@ -39,10 +40,9 @@ def sign_in(browser: Client, account: Account) -> None:
 
 
 def age_session(browser: Client, seconds: float) -> None:
-    """The browser's session signed in (and was last seen) `seconds` earlier."""
+    """The browser's session signed in `seconds` earlier (and was in use a moment ago)."""
     session: SessionBase = browser.session
     session["signed_in_at"] -= seconds
-    session["seen_at"] -= seconds
     session.save()
 
 
@@ -119,8 +119,10 @@ def claims_of(id_token: str) -> dict[str, Any]:
 
 
 def hours_pass(hours: float) -> None:
-    """What the database would look like `hours` later: the tokens and the members' last sign-in move back."""
+    """What the database would look like `hours` later: the tokens, the sign-ins they came from and the
+    members' last sign-in move back."""
     delta = timedelta(hours=hours)
     get_access_token_model().objects.update(expires=F("expires") - delta, created=F("created") - delta)
     get_refresh_token_model().objects.update(created=F("created") - delta)
+    Authentication.objects.update(authenticated_at=F("authenticated_at") - delta)
     Account.objects.exclude(last_login=None).update(last_login=F("last_login") - delta)
