@@ -16,6 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from guichet.audit.models import Event
+from guichet.conftest import PASSWORD
 from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path
 from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, sign_in
@@ -23,6 +24,7 @@ from guichet.oidc.provider.clients import NewClient
 from guichet.oidc.testing import application as direct
 from guichet.oidc.testing.browsing import Browser
 from guichet.organisations.models import Organisation
+from guichet.web.journey_driver import HtmlDriver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCOPES = "openid profile email member"
@@ -337,3 +339,48 @@ def test_a_rotated_refresh_token_presented_again_revokes_its_family(farm: Organi
     # ...and the thief's chain is over.
     assert app.userinfo(thief.json()["access_token"]).status_code == 401
     assert app.refresh(thief.json()["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_max_age_asks_an_older_session_to_sign_in_again(farm: Organisation, farm_member: Account,
+                                                        make_client: Any) -> None:
+    """OpenID Connect Core 3.1.2.1: with max_age, the OP must authenticate the member again when their
+    sign-in is older; auth_time says when THIS session signed in, not the account's latest sign-in."""
+    from django.utils import timezone
+
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    direct.age_session(browser, 12 * 60)           # this browser signed in 12 minutes ago
+    direct.sign_in(Client(), farm_member)           # the member (or whoever) signs in on another device now
+    login = journey_path(farm.slug, "login")
+
+    # No max_age: a code at once, whose ID token says 12 minutes.
+    claims = direct.claims_of(app.token(app.code(browser)).json()["id_token"])
+    assert 12 * 60 <= timezone.now().timestamp() - claims["auth_time"] < 13 * 60
+    assert app.authorize(browser, max_age="3600")["Location"].startswith(CALLBACK + "?code=")
+    # 5 minutes at most: sign in again (prompt=none cannot show the page: login_required); so for 0.
+    assert app.authorize(browser, max_age="300")["Location"] == login
+    assert app.authorize(browser, max_age="0")["Location"] == login
+    assert direct.error_in(app.authorize(browser, max_age="300", prompt="none")) == "login_required"
+    assert direct.error_in(app.authorize(browser, max_age="five minutes")) == "invalid_request"
+
+    # Signed in again, the member goes back to the application without max_age (no loop).
+    app.authorize(browser, max_age="300")
+    driver = HtmlDriver(browser, farm.slug)
+    driver.open("login")
+    back = driver.submit({"identifier": farm_member.identifier, "password": PASSWORD}, "sign_in")
+    assert "/oidc/authorize?" in back.redirect and "max_age" not in back.redirect
+    claims = direct.claims_of(app.token(direct.code_in(browser.get(back.redirect))).json()["id_token"])
+    assert timezone.now().timestamp() - claims["auth_time"] < 60
+
+
+@in_process
+def test_a_refreshed_id_token_tells_the_original_sign_in(farm: Organisation, farm_member: Account,
+                                                         make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm))
+    tokens = app.signed_in_tokens(farm_member)
+    first = direct.claims_of(tokens["id_token"])["auth_time"]
+    direct.hours_pass(2)
+    direct.sign_in(Client(), farm_member)           # another device signs in meanwhile
+    refreshed = direct.claims_of(app.refresh(tokens["refresh_token"]).json()["id_token"])
+    assert refreshed["auth_time"] == first - 2 * 3600

@@ -70,6 +70,25 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def max_age(value: str | None) -> int | None:
+    """The max_age of an authorization request (OpenID Connect Core 3.1.2.1): seconds, or None when absent.
+    ValueError when it is not a number of seconds."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise ValueError(value)
+    return int(value)
+
+
+def signed_in_too_long_ago(sign_in: SessionSignIn, requested_max_age: str | None) -> bool:
+    """Whether the session signed in longer ago than the application allows (an invalid max_age: yes)."""
+    try:
+        seconds = max_age(requested_max_age)
+    except ValueError:
+        return True
+    return seconds is not None and (timezone.now() - sign_in.at).total_seconds() > seconds
+
+
 def _remember(request: Request, authentication: Authentication) -> None:
     """Keeps the sign-in a code or refresh token came from on the request, for the tokens issued next."""
     setattr(request, _AUTHENTICATION, authentication)
@@ -177,7 +196,9 @@ class OrganisationValidator(OAuth2Validator):
         return False   # no password grant: members type their password on Guichet's pages only
 
     def validate_silent_login(self, request: Request) -> bool:
-        return self.member is not None
+        # prompt=none: no sign-in page may be shown, so a session too old for max_age is login_required.
+        return self.member is not None and self.sign_in is not None and \
+            not signed_in_too_long_ago(self.sign_in, request.max_age)
 
     def validate_silent_authorization(self, request: Request) -> bool:
         return bool(request.client and request.client.skip_authorization)
@@ -185,6 +206,15 @@ class OrganisationValidator(OAuth2Validator):
     def get_oidc_issuer_endpoint(self, request: Any) -> str:
         assert self.organisation is not None
         return issuer(self.organisation)
+
+    def get_id_token_dictionary(self, token: dict[str, Any], token_handler: Any,
+                                request: Request) -> tuple[dict[str, Any], Any]:
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        # When the session that authorised the code signed in (django-oauth-toolkit says Account.last_login:
+        # the account's latest sign-in anywhere). A refreshed ID token tells the same original sign-in.
+        authentication = _remembered(request)
+        claims["auth_time"] = int(authentication.authenticated_at.timestamp())
+        return claims, expiration_time
 
     def get_additional_claims(self, request: Request) -> dict[str, Any]:
         assert request.user is not None   # ID tokens are issued for the member who authorised the client
