@@ -3,6 +3,7 @@ live HTTP server, a member signing in on the real pages in between."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -384,3 +385,44 @@ def test_a_refreshed_id_token_tells_the_original_sign_in(farm: Organisation, far
     direct.sign_in(Client(), farm_member)           # another device signs in meanwhile
     refreshed = direct.claims_of(app.refresh(tokens["refresh_token"]).json()["id_token"])
     assert refreshed["auth_time"] == first - 2 * 3600
+
+
+@in_process
+def test_the_id_token_says_how_the_member_signed_in(farm: Organisation, farm_member: Account, pension: Organisation,
+                                                   make_account: Any, make_client: Any, smtp_sink: Any) -> None:
+    """amr (RFC 8176), carried from the session that authorised the code, refreshed ID tokens too."""
+    from guichet.channels.testing import deliver_all
+
+    farm_app = direct.App(farm, make_client(farm))
+    tokens = farm_app.signed_in_tokens(farm_member)                   # the farm: a password alone
+    assert direct.claims_of(tokens["id_token"])["amr"] == ["pwd"]
+    assert direct.claims_of(farm_app.refresh(tokens["refresh_token"]).json()["id_token"])["amr"] == ["pwd"]
+
+    member = make_account(pension)                                    # the pension fund: then a code by email
+    browser = Client()
+    driver = HtmlDriver(browser, pension.slug)
+    driver.open("login")
+    assert driver.submit({"identifier": member.identifier, "password": PASSWORD}, "sign_in").step == "second_factor"
+    deliver_all()
+    code = re.search(r"\b(\d{6})\b", smtp_sink.last_to(member.email).body)
+    assert code is not None
+    assert driver.submit({"code": code[1]}, "verify").outcome == "signed_in"
+    pension_app = direct.App(pension, make_client(pension))
+    claims = direct.claims_of(pension_app.token(pension_app.code(browser)).json()["id_token"])
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+
+
+@in_process
+def test_amr_values_of_each_way_to_sign_in() -> None:
+    from guichet.oidc.provider.validator import amr
+
+    assert amr("password+totp") == amr("password+sms") == ["pwd", "otp", "mfa"]
+    assert amr("password+passkey") == ["pwd", "swk", "mfa"]   # no attestation: not known to be hardware
+    assert amr("federation:franceconnect") is None             # the provider's own methods are unknown here
+
+
+@in_process
+def test_discovery_advertises_what_is_honoured(farm: Organisation) -> None:
+    document = Client().get(f"/o/{farm.slug}/.well-known/openid-configuration").json()
+    assert "amr" in document["claims_supported"] and "auth_time" in document["claims_supported"]
+    assert "acr_values_supported" not in document                # acr_values are not honoured

@@ -49,7 +49,7 @@ def discovery(request: HttpRequest, slug: str) -> JsonResponse:
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce"],
+        "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["fr", "en"],
     }

@@ -38,6 +38,26 @@ CLAIM_SCOPES = {
 }
 
 
+# Authentication Method Reference values (RFC 8176) of the ways Guichet signs members in (the session's
+# method, web.outcomes.sign_in). See docs/oidc.md and docs/decisions.md ("OpenID Connect: amr").
+_ONE_TIME_CODE = ["pwd", "otp", "mfa"]
+AMR = {
+    "password": ["pwd"],
+    "password+code": _ONE_TIME_CODE,    # a code sent by text message or email at sign-in
+    "password+sms": _ONE_TIME_CODE,     # the first code of a second factor just enrolled
+    "password+email": _ONE_TIME_CODE,
+    "password+totp": _ONE_TIME_CODE,
+    # No attestation is asked of passkeys: a synced passkey's key is not known to be in hardware.
+    "password+passkey": ["pwd", "swk", "mfa"],
+}
+
+
+def amr(method: str) -> list[str] | None:
+    """What to say of a sign-in `method`: None (no claim) for a sign-in through an upstream provider
+    (federation:<name>), whose own methods Guichet does not know, and for any method it has no value for."""
+    return AMR.get(method)
+
+
 def issuer(organisation: Organisation) -> str:
     return f"{settings.BASE_URL}/o/{organisation.slug}"
 
@@ -214,6 +234,9 @@ class OrganisationValidator(OAuth2Validator):
         # the account's latest sign-in anywhere). A refreshed ID token tells the same original sign-in.
         authentication = _remembered(request)
         claims["auth_time"] = int(authentication.authenticated_at.timestamp())
+        methods = amr(authentication.method)
+        if methods is not None:
+            claims["amr"] = list(methods)
         return claims, expiration_time
 
     def get_additional_claims(self, request: Request) -> dict[str, Any]:
