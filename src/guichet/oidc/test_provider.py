@@ -426,3 +426,4 @@ def test_discovery_advertises_what_is_honoured(farm: Organisation) -> None:
     document = Client().get(f"/o/{farm.slug}/.well-known/openid-configuration").json()
     assert "amr" in document["claims_supported"] and "auth_time" in document["claims_supported"]
     assert "acr_values_supported" not in document                # acr_values are not honoured
+    assert document["prompt_values_supported"] == ["none", "login"]   # prompt=consent is not

@@ -50,7 +50,8 @@ def discovery(request: HttpRequest, slug: str) -> JsonResponse:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        # Not "consent": first-party applications never show a consent page, whatever they ask.
+        "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["fr", "en"],
     }
     response = JsonResponse(document)
