@@ -427,3 +427,48 @@ def test_discovery_advertises_what_is_honoured(farm: Organisation) -> None:
     assert "amr" in document["claims_supported"] and "auth_time" in document["claims_supported"]
     assert "acr_values_supported" not in document                # acr_values are not honoured
     assert document["prompt_values_supported"] == ["none", "login"]   # prompt=consent is not
+
+
+@in_process
+def test_an_id_token_hint_of_another_member_is_answered_login_required(
+        farm: Organisation, farm_member: Account, make_member: Any, make_client: Any) -> None:
+    """OpenID Connect Core 3.1.2.1: the hinted member must be the one signed in."""
+    app = direct.App(farm, make_client(farm))
+    other = make_member(farm)
+    others_hint = app.signed_in_tokens(other)["id_token"]
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    own_hint = app.token(app.code(browser)).json()["id_token"]
+    assert direct.error_in(app.authorize(browser, id_token_hint=others_hint, prompt="none")) == "login_required"
+    assert direct.error_in(app.authorize(browser, id_token_hint=others_hint)) == "login_required"
+    header, payload, _signature = own_hint.split(".")
+    assert direct.error_in(app.authorize(browser, id_token_hint=f"{header}.{payload}.bm90IHNpZ25lZA")) == \
+        "login_required"
+    assert direct.claims_of(app.token(app.code(browser, id_token_hint=own_hint, prompt="none")).json()[
+        "id_token"])["sub"] == str(farm_member.pk)
+    # Nobody signed in yet: the sign-in page, then the hint is checked against whoever signed in.
+    stranger = Client()
+    assert app.authorize(stranger, id_token_hint=others_hint)["Location"] == journey_path(farm.slug, "login")
+    direct.sign_in(stranger, farm_member)
+    assert direct.error_in(app.authorize(stranger, id_token_hint=others_hint)) == "login_required"
+
+
+@in_process
+def test_a_replayed_code_revokes_the_tokens_it_gave(farm: Organisation, farm_member: Account,
+                                                    make_client: Any) -> None:
+    """RFC 6749 4.1.2: a code used twice was stolen; what it gave is revoked, refreshed tokens too."""
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    first = app.token(code).json()
+    refreshed = app.refresh(first["refresh_token"]).json()
+    replay = app.token(code)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert app.userinfo(refreshed["access_token"]).status_code == 401
+    assert app.refresh(refreshed["refresh_token"]).json()["error"] == "invalid_grant"
+    assert Event.objects.filter(kind="oidc.code_replayed", account_id=farm_member.pk).exists()
+    # The member's other applications' tokens are untouched.
+    other = direct.App(farm, make_client(farm))
+    tokens = other.token(other.code(browser)).json()
+    assert app.token(code).status_code == 400
+    assert other.userinfo(tokens["access_token"]).status_code == 200

@@ -7,7 +7,6 @@ The member is asked first when the request does not prove it comes from their ow
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +16,6 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from jwcrypto import jwt
-from jwcrypto.common import JWException
 from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.models import (
     get_access_token_model,
@@ -26,15 +23,13 @@ from oauth2_provider.models import (
     get_grant_model,
     get_refresh_token_model,
 )
-from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.utils import jwk_from_pem
 from oauthlib.common import add_params_to_uri
 
 from guichet.audit.record import record
 from guichet.identities.models import Account
 from guichet.journeys.paths import page_path
 from guichet.oidc.provider.pages import refused
-from guichet.oidc.provider.validator import issuer
+from guichet.oidc.provider.validator import hint_claims, issuer
 from guichet.organisations.models import Organisation
 from guichet.organisations.resolve import by_slug
 from guichet.security.ratelimit import client_ip
@@ -55,13 +50,10 @@ class LogoutRequest:
 
 
 def _hint_claims(token: str) -> dict[str, Any]:
-    # Expired ID tokens are accepted as hints (the spec allows it): only the signature is checked here.
-    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
-        try:
-            return dict(json.loads(jwt.JWT(key=jwk_from_pem(pem), jwt=token, check_claims={}).claims))
-        except (JWException, ValueError):
-            continue
-    raise Refused("id_token_hint")
+    claims = hint_claims(token)
+    if claims is None:
+        raise Refused("id_token_hint")
+    return claims
 
 
 def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:

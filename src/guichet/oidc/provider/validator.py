@@ -11,16 +11,22 @@ refresh tokens it leads to end SESSION_MAX_SECONDS after that sign-in, however o
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
-from oauth2_provider.models import get_application_model
+from jwcrypto import jwt
+from jwcrypto.common import JWException
+from oauth2_provider.models import get_application_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
+from guichet.audit.record import record
 from guichet.identities.models import Account
 from guichet.oidc.models import Authentication
 from guichet.organisations.models import Organisation
@@ -88,6 +94,17 @@ def _session_max() -> timedelta:
 
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def hint_claims(token: str) -> dict[str, Any] | None:
+    """The claims of an ID token Guichet signed (an id_token_hint), or None. Expired ID tokens are accepted
+    as hints (the spec allows it): only the signature is checked here; the caller checks `iss`."""
+    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
+        try:
+            return dict(json.loads(jwt.JWT(key=jwk_from_pem(pem), jwt=token, check_claims={}).claims))
+        except (JWException, ValueError):
+            continue
+    return None
 
 
 def max_age(value: str | None) -> int | None:
@@ -174,13 +191,27 @@ class OrganisationValidator(OAuth2Validator):
                       **kwargs: Any) -> bool:
         # Ending the account's sessions deletes its codes (logout.revoke_every_token); this holds whatever
         # path made the account inactive.
-        if not super().validate_code(client_id, code, client, request, *args, **kwargs) or not _active(request.user):
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            self._revoke_if_replayed(code, client_id)
+            return False
+        if not _active(request.user):
             return False
         authentication = Authentication.objects.filter(code_digest=_digest(code)).first()
         if authentication is None:   # a code issued before sign-ins were recorded
             return False
         _remember(request, authentication)
         return True
+
+    def _revoke_if_replayed(self, code: str, client_id: str) -> None:
+        """RFC 6749 4.1.2: a code used twice was stolen (or the application is broken); the tokens issued
+        for it are revoked: every refresh token of its family, and their access tokens."""
+        redeemed = Authentication.objects.filter(code_digest=_digest(code), token_family__isnull=False).first()
+        if redeemed is None:
+            return
+        get_refresh_token_model().revoke_family(redeemed.token_family)
+        if self.organisation is not None:
+            record("oidc.code_replayed", organisation=self.organisation, account_id=redeemed.account_id,
+                   actor="system", client=client_id)
 
     def _create_refresh_token(self, request: Request, refresh_token_code: str, access_token: Any,
                               previous_refresh_token: Any) -> Any:
@@ -219,6 +250,18 @@ class OrganisationValidator(OAuth2Validator):
         # prompt=none: no sign-in page may be shown, so a session too old for max_age is login_required.
         return self.member is not None and self.sign_in is not None and \
             not signed_in_too_long_ago(self.sign_in, request.max_age)
+
+    def validate_user_match(self, id_token_hint: str | None, scopes: Any, claims: Any, request: Request) -> bool:
+        """OpenID Connect Core 3.1.2.1: an id_token_hint naming another member than the one signed in is
+        answered with login_required (as is a hint Guichet did not sign for this issuer). Nobody signed in
+        yet: the hint is checked again when the member comes back from the sign-in page."""
+        if not id_token_hint:
+            return True
+        hinted = hint_claims(id_token_hint)
+        assert self.organisation is not None
+        if hinted is None or hinted.get("iss") != issuer(self.organisation):
+            return False
+        return self.member is None or hinted.get("sub") == str(self.member.pk)
 
     def validate_silent_authorization(self, request: Request) -> bool:
         return bool(request.client and request.client.skip_authorization)
