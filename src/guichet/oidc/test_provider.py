@@ -3,6 +3,7 @@ live HTTP server, a member signing in on the real pages in between."""
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from typing import Any
@@ -472,3 +473,106 @@ def test_a_replayed_code_revokes_the_tokens_it_gave(farm: Organisation, farm_mem
     tokens = other.token(other.code(browser)).json()
     assert app.token(code).status_code == 400
     assert other.userinfo(tokens["access_token"]).status_code == 200
+
+
+# Checked by the security review and found sound (kept as regression tests).
+
+@in_process
+def test_codes_and_tokens_never_cross_organisations(farm: Organisation, health: Organisation,
+                                                     make_member: Any, make_client: Any) -> None:
+    farm_app = direct.App(farm, make_client(farm))
+    browser = Client()
+    direct.sign_in(browser, make_member(farm))
+    code = farm_app.code(browser)
+    # The farm's code, client and tokens mean nothing at the health mutual's endpoints.
+    assert farm_app.token(code, slug=health.slug).status_code == 401
+    tokens = farm_app.token(code).json()
+    assert farm_app.refresh(tokens["refresh_token"], slug=health.slug).status_code == 401
+    assert farm_app.userinfo(tokens["access_token"], slug=health.slug).status_code in (401, 403)
+    # A farm session is not a health session (authorize sends to the health sign-in), even with prompt=none.
+    health_app = direct.App(health, make_client(health))
+    assert health_app.authorize(browser)["Location"] == journey_path(health.slug, "login")
+    assert direct.error_in(health_app.authorize(browser, prompt="none")) == "login_required"
+    # A farm client_id at the health authorization endpoint: error page, no redirect.
+    assert farm_app.authorize(browser, slug=health.slug).status_code == 400
+    # A farm ID token as id_token_hint: refused at the health mutual's logout and authorization endpoints.
+    assert Client().get(f"/o/{health.slug}/oidc/logout?" + urlencode({
+        "id_token_hint": tokens["id_token"]})).status_code == 400
+    direct.sign_in(browser, make_member(health))
+    assert direct.error_in(health_app.authorize(browser, id_token_hint=tokens["id_token"])) == "login_required"
+
+
+@in_process
+def test_a_code_is_bound_to_its_client_redirect_uri_and_verifier(farm: Organisation, farm_member: Account,
+                                                                  make_client: Any) -> None:
+    app, other = direct.App(farm, make_client(farm)), direct.App(farm, make_client(farm))
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    assert other.token(code).status_code == 400                           # another client of the same org
+    assert app.token(code, redirect_uri=CALLBACK + "x").status_code == 400
+    assert app.token(code, code_verifier=secrets.token_urlsafe(48)).status_code == 400
+    no_secret = Client().post(app.path("token"), {"grant_type": "authorization_code", "code": code,
+                                                   "redirect_uri": CALLBACK, "code_verifier": app.verifier,
+                                                   "client_id": app.client.client_id})
+    assert no_secret.status_code == 401                                 # a confidential client authenticates
+    assert app.token(app.code(browser), code_verifier="").status_code == 400   # the verifier is required
+    assert app.token(app.code(browser)).status_code == 200
+
+
+@in_process
+def test_errors_are_redirected_only_to_registered_addresses(farm: Organisation, farm_member: Account,
+                                                           make_client: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    assert direct.error_in(app.authorize(browser, code_challenge_method="plain", code_challenge="x" * 43)) == \
+        "invalid_request"
+    for uri in ("https://evil.example/cb", CALLBACK + "/", CALLBACK.upper(), CALLBACK + "?a=1",
+                CALLBACK.replace("127.0.0.1", "127.0.0.1@evil.example")):
+        assert app.authorize(browser, redirect_uri=uri).status_code == 400, uri
+        assert app.authorize(browser, redirect_uri=uri, scope="bogus").status_code == 400, uri   # error too
+    unknown = browser.get(app.path("authorize") + "?" + urlencode({"client_id": "nope", "response_type": "code",
+                                                                   "redirect_uri": "https://evil.example/"}))
+    assert unknown.status_code == 400
+    tokens = app.signed_in_tokens(farm_member)
+    for uri in ("https://evil.example/", AFTER_LOGOUT + "/x", CALLBACK):
+        for params in ({"id_token_hint": tokens["id_token"]}, {"client_id": app.client.client_id}):
+            response = Client().get(app.path("logout") + "?" + urlencode(params | {"post_logout_redirect_uri": uri}))
+            assert response.status_code == 400, uri
+    header, payload, _signature = tokens["id_token"].split(".")     # a hint signed with another key
+    forged = f"{header}.{payload}.{base64.urlsafe_b64encode(b'x' * 256).rstrip(b'=').decode()}"
+    assert Client().get(app.path("logout") + "?" + urlencode({"id_token_hint": forged})).status_code == 400
+
+
+@in_process
+def test_id_tokens_are_short_lived_and_the_jwks_has_public_parts_only(farm: Organisation, farm_member: Account,
+                                                                      make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm))
+    claims = direct.claims_of(app.signed_in_tokens(farm_member)["id_token"])
+    assert claims["aud"] == app.client.client_id and claims["nonce"] == app.nonce
+    assert 0 < claims["exp"] - claims["iat"] <= 600
+    keys = Client().get(app.path("jwks")).json()["keys"]
+    assert keys and all("d" not in key and "p" not in key and "q" not in key for key in keys)
+
+
+@in_process
+def test_userinfo_needs_the_openid_scope(farm: Organisation, farm_member: Account, make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm), scope="openid")
+    assert set(app.userinfo(app.signed_in_tokens(farm_member)["access_token"]).json()) == {"sub"}
+    app = direct.App(farm, make_client(farm), scope="profile email")
+    assert app.userinfo(app.signed_in_tokens(farm_member)["access_token"]).status_code in (401, 403)
+
+
+@in_process
+def test_prompt_login_signs_in_again_and_comes_back_once(farm: Organisation, farm_member: Account,
+                                                         make_client: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    assert app.authorize(browser, prompt="none")["Location"].startswith(CALLBACK + "?code=")
+    assert app.authorize(browser, prompt="login")["Location"] == journey_path(farm.slug, "login")
+    driver = HtmlDriver(browser, farm.slug)
+    driver.open("login")
+    back = driver.submit({"identifier": farm_member.identifier, "password": PASSWORD}, "sign_in")
+    assert "/oidc/authorize?" in back.redirect and "prompt" not in back.redirect
+    assert browser.get(back.redirect)["Location"].startswith(CALLBACK + "?code=")
+    assert direct.error_in(app.authorize(browser, prompt="none login")) == "invalid_request"
