@@ -26,7 +26,7 @@ from oauth2_provider.utils import jwk_from_pem
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
-from guichet.audit.record import record
+from guichet.audit.record import record as audit
 from guichet.identities.models import Account
 from guichet.oidc.models import Authentication
 from guichet.organisations.models import Organisation
@@ -45,23 +45,24 @@ CLAIM_SCOPES = {
 
 
 # Authentication Method Reference values (RFC 8176) of the ways Guichet signs members in (the session's
-# method, web.outcomes.sign_in). See docs/oidc.md and docs/decisions.md ("OpenID Connect: amr").
-_ONE_TIME_CODE = ["pwd", "otp", "mfa"]
+# method, web.outcomes.sign_in). See docs/oidc.md and docs/decisions.md ("OpenID Connect provider").
+_ONE_TIME_CODE = ("pwd", "otp", "mfa")
 AMR = {
-    "password": ["pwd"],
+    "password": ("pwd",),
     "password+code": _ONE_TIME_CODE,    # a code sent by text message or email at sign-in
     "password+sms": _ONE_TIME_CODE,     # the first code of a second factor just enrolled
     "password+email": _ONE_TIME_CODE,
     "password+totp": _ONE_TIME_CODE,
     # No attestation is asked of passkeys: a synced passkey's key is not known to be in hardware.
-    "password+passkey": ["pwd", "swk", "mfa"],
+    "password+passkey": ("pwd", "swk", "mfa"),
 }
 
 
 def amr(method: str) -> list[str] | None:
     """What to say of a sign-in `method`: None (no claim) for a sign-in through an upstream provider
     (federation:<name>), whose own methods Guichet does not know, and for any method it has no value for."""
-    return AMR.get(method)
+    methods = AMR.get(method)
+    return None if methods is None else list(methods)
 
 
 def issuer(organisation: Organisation) -> str:
@@ -210,8 +211,8 @@ class OrganisationValidator(OAuth2Validator):
             return
         get_refresh_token_model().revoke_family(redeemed.token_family)
         if self.organisation is not None:
-            record("oidc.code_replayed", organisation=self.organisation, account_id=redeemed.account_id,
-                   actor="system", client=client_id)
+            audit("oidc.code_replayed", organisation=self.organisation, account_id=redeemed.account_id,
+                  actor="system", client=client_id)
 
     def _create_refresh_token(self, request: Request, refresh_token_code: str, access_token: Any,
                               previous_refresh_token: Any) -> Any:
@@ -279,7 +280,7 @@ class OrganisationValidator(OAuth2Validator):
         claims["auth_time"] = int(authentication.authenticated_at.timestamp())
         methods = amr(authentication.method)
         if methods is not None:
-            claims["amr"] = list(methods)
+            claims["amr"] = methods
         return claims, expiration_time
 
     def get_additional_claims(self, request: Request) -> dict[str, Any]:
