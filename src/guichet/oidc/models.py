@@ -44,3 +44,24 @@ class FederatedIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.subject}"
+
+
+class Authentication(models.Model):
+    """The member's sign-in that an application's code came from, and so the refresh tokens that code led
+    to (their whole rotation family): when it happened and how. A refresh token never outlives
+    SESSION_MAX_SECONDS from it, and ID tokens tell it (`auth_time`, `amr`), however often the
+    application refreshes."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    authenticated_at = models.DateTimeField(help_text="When the session that authorised the code signed in")
+    method = models.CharField(max_length=63, help_text="How it signed in: the session's method "
+                                                       "(password, password+code, federation:<provider>...)")
+    code_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the authorization code")
+    token_family = models.UUIDField(null=True, unique=True,
+                                    help_text="The refresh tokens' family once the code was redeemed")
+
+    class Meta:
+        indexes = [models.Index(fields=["authenticated_at"], name="oidc_authentication_at")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.method}@{self.authenticated_at.isoformat()}"

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 import time
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
 
 from guichet.audit.models import Event
 from guichet.identities.models import Account
@@ -17,6 +21,7 @@ from guichet.journeys.paths import journey_path, page_path
 from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, StoppableProvider, UpstreamProvider, federate, sign_in
 from guichet.oidc.models import FederatedIdentity
 from guichet.oidc.test_provider import RelyingParty
+from guichet.oidc.testing.application import claims_of
 from guichet.oidc.testing.browsing import Arrival, Browser, forms
 from guichet.organisations.models import Organisation
 from guichet.registry.matching import name_key
@@ -67,13 +72,22 @@ def test_an_application_sign_in_can_go_through_franceconnect(
         live_base: str, federated_farm: Organisation, make_member: Any, make_client: Any) -> None:
     make_member(federated_farm, birth_date=date(1956, 3, 14))
     client, browser = make_client(federated_farm), Browser()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     authorize = f"{live_base}/o/{federated_farm.slug}/oidc/authorize?" + urlencode({
         "client_id": client.client_id, "response_type": "code", "scope": "openid", "redirect_uri": CALLBACK,
-        "state": "app-state", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "state": "app-state", "code_challenge": challenge,
         "code_challenge_method": "S256"})
     assert browser.go(authorize).page.url.endswith("/connexion/")   # the sign-in page, then FranceConnect
     back = sign_in_upstream(browser, start(browser, live_base, federated_farm), "marie", stop_at=CALLBACK)
     assert parse_qs(urlsplit(back.url).query)["state"] == ["app-state"] and "code=" in back.url
+    tokens = requests.post(f"{live_base}/o/{federated_farm.slug}/oidc/token", timeout=10, data={
+        "grant_type": "authorization_code", "code": parse_qs(urlsplit(back.url).query)["code"][0],
+        "redirect_uri": CALLBACK, "code_verifier": verifier,
+        "client_id": client.client_id, "client_secret": client.client_secret}).json()
+    claims = claims_of(tokens["id_token"])
+    # Guichet does not know how FranceConnect authenticated the member: no amr (docs/oidc.md).
+    assert "amr" not in claims and time.time() - claims["auth_time"] < 60
 
 
 def test_a_registry_record_without_account_gets_one(live_base: str, federated_farm: Organisation) -> None:

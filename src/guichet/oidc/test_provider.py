@@ -3,6 +3,8 @@ live HTTP server, a member signing in on the real pages in between."""
 
 from __future__ import annotations
 
+import base64
+import re
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -11,16 +13,20 @@ import pytest
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
+from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from guichet.audit.models import Event
+from guichet.conftest import PASSWORD
 from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path
 from guichet.oidc.conftest import AFTER_LOGOUT, CALLBACK, sign_in
 from guichet.oidc.provider.clients import NewClient
+from guichet.oidc.testing import application as direct
 from guichet.oidc.testing.browsing import Browser
 from guichet.organisations.models import Organisation
+from guichet.web.journey_driver import HtmlDriver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCOPES = "openid profile email member"
@@ -242,3 +248,331 @@ def test_a_third_party_application_asks_the_member_first(live_base: str, farm: O
     consent = browser.go(again.authorization_url(), stop_at=CALLBACK)
     allowed = browser.submit(consent.page, {"action": "allow"}, stop_at=CALLBACK)
     assert again.verified_id_token(again.tokens(allowed.url)["id_token"])["sub"] == str(farm_member.pk)
+
+
+# --- In the test process (Django's test client, no live server): rules that take many requests ----------
+
+in_process = pytest.mark.django_db   # closer than the module's mark: these need no live server
+
+
+@in_process
+@pytest.mark.parametrize("change", ["account disabled", "new password", "sessions ended by an agent"])
+def test_a_code_issued_before_the_sessions_ended_gives_no_tokens(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any, change: str) -> None:
+    from django.utils import timezone
+    from oauth2_provider.models import get_grant_model
+
+    from guichet.identities import actions
+
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    if change == "account disabled":
+        actions.disable(farm_member, actor="agent:1", ip=None, reason="fraud")
+    elif change == "new password":
+        actions.set_password(farm_member, "Another-Horse-43!", now=timezone.now())
+    else:
+        actions.end_sessions(farm_member, actor="agent:1", ip=None)
+    assert not get_grant_model().objects.filter(user=farm_member).exists()
+    response = app.token(code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_an_inactive_accounts_codes_and_tokens_are_worth_nothing(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any) -> None:
+    """Even when its codes and tokens survived the change (a state set by another path than
+    identities.actions, which ends the sessions too), an account that is not active gets nothing."""
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    tokens = app.signed_in_tokens(farm_member)
+    code = app.code(browser)
+    Account.objects.filter(pk=farm_member.pk).update(state=Account.State.DISABLED)
+    assert app.token(code).json()["error"] == "invalid_grant"
+    assert app.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert app.userinfo(tokens["access_token"]).status_code == 401
+    # Active again: the access token works again (nothing was revoked here).
+    Account.objects.filter(pk=farm_member.pk).update(state=Account.State.ACTIVE)
+    assert app.userinfo(tokens["access_token"]).status_code == 200
+
+
+@in_process
+def test_refresh_tokens_end_session_max_hours_after_the_sign_in(farm: Organisation, farm_member: Account,
+                                                                 make_client: Any, settings: Any) -> None:
+    """Rotation dates each new refresh token from its own access token; the family as a whole still ends
+    SESSION_MAX_SECONDS after the sign-in that started it."""
+    max_hours = settings.SESSION_MAX_SECONDS / 3600
+    app = direct.App(farm, make_client(farm))
+    tokens = app.signed_in_tokens(farm_member)
+    for _ in range(3):                              # 0.9 of the maximum: still the member's session
+        direct.hours_pass(max_hours * 0.3)
+        response = app.refresh(tokens["refresh_token"])
+        assert response.status_code == 200, response.content
+        tokens = response.json()
+    assert app.userinfo(tokens["access_token"]).status_code == 200
+    direct.hours_pass(max_hours * 0.3)              # 1.2: over
+    response = app.refresh(tokens["refresh_token"])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_the_cap_counts_from_the_sign_in_not_from_the_code(farm: Organisation, farm_member: Account,
+                                                           make_client: Any, settings: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    direct.age_session(browser, settings.SESSION_MAX_SECONDS - 3600 - 60)   # an hour of session left
+    tokens = app.token(app.code(browser)).json()
+    direct.hours_pass(0.5)
+    tokens = app.refresh(tokens["refresh_token"]).json()
+    direct.hours_pass(0.6)
+    assert app.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_a_rotated_refresh_token_presented_again_revokes_its_family(farm: Organisation, farm_member: Account,
+                                                                    make_client: Any) -> None:
+    """RFC 9700 4.14.2: the server cannot tell the thief from the application; both lose the chain."""
+    app = direct.App(farm, make_client(farm))
+    stolen = app.signed_in_tokens(farm_member)["refresh_token"]
+    thief = app.refresh(stolen)                          # the thief refreshes first
+    assert thief.status_code == 200
+    legitimate = app.refresh(stolen)                     # the real application's refresh: refused...
+    assert legitimate.status_code == 400 and legitimate.json()["error"] == "invalid_grant"
+    # ...and the thief's chain is over.
+    assert app.userinfo(thief.json()["access_token"]).status_code == 401
+    assert app.refresh(thief.json()["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+@in_process
+def test_max_age_asks_an_older_session_to_sign_in_again(farm: Organisation, farm_member: Account,
+                                                        make_client: Any) -> None:
+    """OpenID Connect Core 3.1.2.1: with max_age, the OP must authenticate the member again when their
+    sign-in is older; auth_time says when THIS session signed in, not the account's latest sign-in."""
+    from django.utils import timezone
+
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    direct.age_session(browser, 12 * 60)           # this browser signed in 12 minutes ago
+    direct.sign_in(Client(), farm_member)           # the member (or whoever) signs in on another device now
+    login = journey_path(farm.slug, "login")
+
+    # No max_age: a code at once, whose ID token says 12 minutes.
+    claims = direct.claims_of(app.token(app.code(browser)).json()["id_token"])
+    assert 12 * 60 <= timezone.now().timestamp() - claims["auth_time"] < 13 * 60
+    assert app.authorize(browser, max_age="3600")["Location"].startswith(CALLBACK + "?code=")
+    # 5 minutes at most: sign in again (prompt=none cannot show the page: login_required); so for 0.
+    assert app.authorize(browser, max_age="300")["Location"] == login
+    assert app.authorize(browser, max_age="0")["Location"] == login
+    assert direct.error_in(app.authorize(browser, max_age="300", prompt="none")) == "login_required"
+    assert direct.error_in(app.authorize(browser, max_age="five minutes")) == "invalid_request"
+
+    # Signed in again, the member goes back to the application without max_age (no loop).
+    app.authorize(browser, max_age="300")
+    driver = HtmlDriver(browser, farm.slug)
+    driver.open("login")
+    back = driver.submit({"identifier": farm_member.identifier, "password": PASSWORD}, "sign_in")
+    assert "/oidc/authorize?" in back.redirect and "max_age" not in back.redirect
+    claims = direct.claims_of(app.token(direct.code_in(browser.get(back.redirect))).json()["id_token"])
+    assert timezone.now().timestamp() - claims["auth_time"] < 60
+
+
+@in_process
+def test_a_refreshed_id_token_tells_the_original_sign_in(farm: Organisation, farm_member: Account,
+                                                         make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm))
+    tokens = app.signed_in_tokens(farm_member)
+    first = direct.claims_of(tokens["id_token"])["auth_time"]
+    direct.hours_pass(2)
+    direct.sign_in(Client(), farm_member)           # another device signs in meanwhile
+    refreshed = direct.claims_of(app.refresh(tokens["refresh_token"]).json()["id_token"])
+    assert refreshed["auth_time"] == first - 2 * 3600
+
+
+@in_process
+def test_the_id_token_says_how_the_member_signed_in(farm: Organisation, farm_member: Account, pension: Organisation,
+                                                   make_account: Any, make_client: Any, smtp_sink: Any) -> None:
+    """amr (RFC 8176), carried from the session that authorised the code, refreshed ID tokens too."""
+    from guichet.channels.testing import deliver_all
+
+    farm_app = direct.App(farm, make_client(farm))
+    tokens = farm_app.signed_in_tokens(farm_member)                   # the farm: a password alone
+    assert direct.claims_of(tokens["id_token"])["amr"] == ["pwd"]
+    assert direct.claims_of(farm_app.refresh(tokens["refresh_token"]).json()["id_token"])["amr"] == ["pwd"]
+
+    member = make_account(pension)                                    # the pension fund: then a code by email
+    browser = Client()
+    driver = HtmlDriver(browser, pension.slug)
+    driver.open("login")
+    assert driver.submit({"identifier": member.identifier, "password": PASSWORD}, "sign_in").step == "second_factor"
+    deliver_all()
+    code = re.search(r"\b(\d{6})\b", smtp_sink.last_to(member.email).body)
+    assert code is not None
+    assert driver.submit({"code": code[1]}, "verify").outcome == "signed_in"
+    pension_app = direct.App(pension, make_client(pension))
+    claims = direct.claims_of(pension_app.token(pension_app.code(browser)).json()["id_token"])
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+
+
+@in_process
+def test_amr_values_of_each_way_to_sign_in() -> None:
+    from guichet.oidc.provider.validator import amr
+
+    assert amr("password+totp") == amr("password+sms") == ["pwd", "otp", "mfa"]
+    assert amr("password+passkey") == ["pwd", "swk", "mfa"]   # no attestation: not known to be hardware
+    assert amr("federation:franceconnect") is None             # the provider's own methods are unknown here
+
+
+@in_process
+def test_discovery_advertises_what_is_honoured(farm: Organisation) -> None:
+    document = Client().get(f"/o/{farm.slug}/.well-known/openid-configuration").json()
+    assert "amr" in document["claims_supported"] and "auth_time" in document["claims_supported"]
+    assert "acr_values_supported" not in document                # acr_values are not honoured
+    assert document["prompt_values_supported"] == ["none", "login"]   # prompt=consent is not
+
+
+@in_process
+def test_an_id_token_hint_of_another_member_is_answered_login_required(
+        farm: Organisation, farm_member: Account, make_member: Any, make_client: Any) -> None:
+    """OpenID Connect Core 3.1.2.1: the hinted member must be the one signed in."""
+    app = direct.App(farm, make_client(farm))
+    other = make_member(farm)
+    others_hint = app.signed_in_tokens(other)["id_token"]
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    own_hint = app.token(app.code(browser)).json()["id_token"]
+    assert direct.error_in(app.authorize(browser, id_token_hint=others_hint, prompt="none")) == "login_required"
+    assert direct.error_in(app.authorize(browser, id_token_hint=others_hint)) == "login_required"
+    header, payload, _signature = own_hint.split(".")
+    assert direct.error_in(app.authorize(browser, id_token_hint=f"{header}.{payload}.bm90IHNpZ25lZA")) == \
+        "login_required"
+    assert direct.claims_of(app.token(app.code(browser, id_token_hint=own_hint, prompt="none")).json()[
+        "id_token"])["sub"] == str(farm_member.pk)
+    # Nobody signed in yet: the sign-in page, then the hint is checked against whoever signed in.
+    stranger = Client()
+    assert app.authorize(stranger, id_token_hint=others_hint)["Location"] == journey_path(farm.slug, "login")
+    direct.sign_in(stranger, farm_member)
+    assert direct.error_in(app.authorize(stranger, id_token_hint=others_hint)) == "login_required"
+
+
+@in_process
+def test_a_replayed_code_revokes_the_tokens_it_gave(farm: Organisation, farm_member: Account,
+                                                    make_client: Any) -> None:
+    """RFC 6749 4.1.2: a code used twice was stolen; what it gave is revoked, refreshed tokens too."""
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    first = app.token(code).json()
+    refreshed = app.refresh(first["refresh_token"]).json()
+    replay = app.token(code)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert app.userinfo(refreshed["access_token"]).status_code == 401
+    assert app.refresh(refreshed["refresh_token"]).json()["error"] == "invalid_grant"
+    assert Event.objects.filter(kind="oidc.code_replayed", account_id=farm_member.pk).exists()
+    # The member's other applications' tokens are untouched.
+    other = direct.App(farm, make_client(farm))
+    tokens = other.token(other.code(browser)).json()
+    assert app.token(code).status_code == 400
+    assert other.userinfo(tokens["access_token"]).status_code == 200
+
+
+# Checked by the security review and found sound (kept as regression tests).
+
+@in_process
+def test_codes_and_tokens_never_cross_organisations(farm: Organisation, health: Organisation,
+                                                     make_member: Any, make_client: Any) -> None:
+    farm_app = direct.App(farm, make_client(farm))
+    browser = Client()
+    direct.sign_in(browser, make_member(farm))
+    code = farm_app.code(browser)
+    # The farm's code, client and tokens mean nothing at the health mutual's endpoints.
+    assert farm_app.token(code, slug=health.slug).status_code == 401
+    tokens = farm_app.token(code).json()
+    assert farm_app.refresh(tokens["refresh_token"], slug=health.slug).status_code == 401
+    assert farm_app.userinfo(tokens["access_token"], slug=health.slug).status_code in (401, 403)
+    # A farm session is not a health session (authorize sends to the health sign-in), even with prompt=none.
+    health_app = direct.App(health, make_client(health))
+    assert health_app.authorize(browser)["Location"] == journey_path(health.slug, "login")
+    assert direct.error_in(health_app.authorize(browser, prompt="none")) == "login_required"
+    # A farm client_id at the health authorization endpoint: error page, no redirect.
+    assert farm_app.authorize(browser, slug=health.slug).status_code == 400
+    # A farm ID token as id_token_hint: refused at the health mutual's logout and authorization endpoints.
+    assert Client().get(f"/o/{health.slug}/oidc/logout?" + urlencode({
+        "id_token_hint": tokens["id_token"]})).status_code == 400
+    direct.sign_in(browser, make_member(health))
+    assert direct.error_in(health_app.authorize(browser, id_token_hint=tokens["id_token"])) == "login_required"
+
+
+@in_process
+def test_a_code_is_bound_to_its_client_redirect_uri_and_verifier(farm: Organisation, farm_member: Account,
+                                                                  make_client: Any) -> None:
+    app, other = direct.App(farm, make_client(farm)), direct.App(farm, make_client(farm))
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    assert other.token(code).status_code == 400                           # another client of the same org
+    assert app.token(code, redirect_uri=CALLBACK + "x").status_code == 400
+    assert app.token(code, code_verifier=secrets.token_urlsafe(48)).status_code == 400
+    no_secret = Client().post(app.path("token"), {"grant_type": "authorization_code", "code": code,
+                                                   "redirect_uri": CALLBACK, "code_verifier": app.verifier,
+                                                   "client_id": app.client.client_id})
+    assert no_secret.status_code == 401                                 # a confidential client authenticates
+    assert app.token(app.code(browser), code_verifier="").status_code == 400   # the verifier is required
+    assert app.token(app.code(browser)).status_code == 200
+
+
+@in_process
+def test_errors_are_redirected_only_to_registered_addresses(farm: Organisation, farm_member: Account,
+                                                           make_client: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    assert direct.error_in(app.authorize(browser, code_challenge_method="plain", code_challenge="x" * 43)) == \
+        "invalid_request"
+    for uri in ("https://evil.example/cb", CALLBACK + "/", CALLBACK.upper(), CALLBACK + "?a=1",
+                CALLBACK.replace("127.0.0.1", "127.0.0.1@evil.example")):
+        assert app.authorize(browser, redirect_uri=uri).status_code == 400, uri
+        assert app.authorize(browser, redirect_uri=uri, scope="bogus").status_code == 400, uri   # error too
+    unknown = browser.get(app.path("authorize") + "?" + urlencode({"client_id": "nope", "response_type": "code",
+                                                                   "redirect_uri": "https://evil.example/"}))
+    assert unknown.status_code == 400
+    tokens = app.signed_in_tokens(farm_member)
+    for uri in ("https://evil.example/", AFTER_LOGOUT + "/x", CALLBACK):
+        for params in ({"id_token_hint": tokens["id_token"]}, {"client_id": app.client.client_id}):
+            response = Client().get(app.path("logout") + "?" + urlencode(params | {"post_logout_redirect_uri": uri}))
+            assert response.status_code == 400, uri
+    header, payload, _signature = tokens["id_token"].split(".")     # a hint signed with another key
+    forged = f"{header}.{payload}.{base64.urlsafe_b64encode(b'x' * 256).rstrip(b'=').decode()}"
+    assert Client().get(app.path("logout") + "?" + urlencode({"id_token_hint": forged})).status_code == 400
+
+
+@in_process
+def test_id_tokens_are_short_lived_and_the_jwks_has_public_parts_only(farm: Organisation, farm_member: Account,
+                                                                      make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm))
+    claims = direct.claims_of(app.signed_in_tokens(farm_member)["id_token"])
+    assert claims["aud"] == app.client.client_id and claims["nonce"] == app.nonce
+    assert 0 < claims["exp"] - claims["iat"] <= 600
+    keys = Client().get(app.path("jwks")).json()["keys"]
+    assert keys and all("d" not in key and "p" not in key and "q" not in key for key in keys)
+
+
+@in_process
+def test_userinfo_needs_the_openid_scope(farm: Organisation, farm_member: Account, make_client: Any) -> None:
+    app = direct.App(farm, make_client(farm), scope="openid")
+    assert set(app.userinfo(app.signed_in_tokens(farm_member)["access_token"]).json()) == {"sub"}
+    app = direct.App(farm, make_client(farm), scope="profile email")
+    assert app.userinfo(app.signed_in_tokens(farm_member)["access_token"]).status_code in (401, 403)
+
+
+@in_process
+def test_prompt_login_signs_in_again_and_comes_back_once(farm: Organisation, farm_member: Account,
+                                                         make_client: Any) -> None:
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    assert app.authorize(browser, prompt="none")["Location"].startswith(CALLBACK + "?code=")
+    assert app.authorize(browser, prompt="login")["Location"] == journey_path(farm.slug, "login")
+    driver = HtmlDriver(browser, farm.slug)
+    driver.open("login")
+    back = driver.submit({"identifier": farm_member.identifier, "password": PASSWORD}, "sign_in")
+    assert "/oidc/authorize?" in back.redirect and "prompt" not in back.redirect
+    assert browser.get(back.redirect)["Location"].startswith(CALLBACK + "?code=")
+    assert direct.error_in(app.authorize(browser, prompt="none login")) == "invalid_request"

@@ -213,7 +213,13 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,
-    # An application's access lasts no longer than the member's own session may.
+    # An application's access lasts no longer than the member's own session may: an unused refresh token
+    # dies this long after its access token, and the validator refuses every refresh token of a family
+    # SESSION_MAX_SECONDS after the sign-in that started it (guichet.oidc.models.Authentication).
     "REFRESH_TOKEN_EXPIRE_SECONDS": SESSION_MAX_SECONDS,
+    # Rotation (the default): each refresh token works once. Presenting a rotated one again revokes its
+    # whole family (RFC 9700 4.14.2): the server cannot tell the thief from the application.
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
 }

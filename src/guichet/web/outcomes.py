@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import auth
@@ -59,6 +60,19 @@ def signed_in_account(request: HttpRequest, organisation_slug: str) -> Account |
     if request.user.is_authenticated and request.session.get("organisation") == organisation_slug:
         return request.user
     return None
+
+
+class SessionSignIn(NamedTuple):
+    at: datetime
+    method: str   # SignedIn.method: "password", "password+code", "password+passkey", "federation:<name>"...
+
+
+def session_sign_in(request: HttpRequest, organisation_slug: str) -> SessionSignIn | None:
+    """When and how the session signed in to this organisation (as sign_in recorded it), if it did."""
+    at = request.session.get("signed_in_at")
+    if signed_in_account(request, organisation_slug) is None or not isinstance(at, int | float):
+        return None
+    return SessionSignIn(datetime.fromtimestamp(at, tz=UTC), str(request.session.get("method", "")))
 
 
 def sign_out_goes_on(request: HttpRequest, path: str, **carried: str) -> None:

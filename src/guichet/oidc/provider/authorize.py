@@ -1,6 +1,7 @@
 """The authorization endpoint: the member signed in to this organisation grants an application a code.
 
-Members not signed in go through the sign-in journey first and come back here (session["next"]).
+Members not signed in go through the sign-in journey first and come back here (session["next"]); so do
+members asked to sign in again (prompt=login, or a session that signed in longer ago than max_age).
 First-party applications (created by operators) skip the consent page; others show it once per request.
 """
 
@@ -25,6 +26,7 @@ from guichet.audit.record import record
 from guichet.journeys.paths import journey_path
 from guichet.oidc.provider.binding import OrganisationServer
 from guichet.oidc.provider.pages import refused
+from guichet.oidc.provider.validator import max_age, signed_in_too_long_ago
 from guichet.security.ratelimit import client_ip
 from guichet.web import outcomes
 from guichet.web.html.pages import organisation_context
@@ -43,13 +45,20 @@ class Authorize(OrganisationServer, View):
                 # PKCE is required, and only with S256: "plain" gives away the verifier.
                 raise OAuthToolkitError(error=errors.InvalidRequestError(
                     description="PKCE with code_challenge_method=S256 is required.", request=credentials["request"]))
+            try:
+                max_age(request.GET.get("max_age"))
+            except ValueError:
+                raise OAuthToolkitError(error=errors.InvalidRequestError(
+                    description="max_age must be a number of seconds.", request=credentials["request"])) from None
         except OAuthToolkitError as error:
             return self._error(error)
         prompt = set(request.GET.get("prompt", "").split())
-        member = outcomes.signed_in_account(request, slug)
-        if member is None or "login" in prompt:
-            # prompt=login is served by signing in again; it is taken off so the return does not loop.
-            query = [(k, v) for k, v in parse_qsl(request.META.get("QUERY_STRING", "")) if k != "prompt"]
+        signed_in = outcomes.session_sign_in(request, slug)
+        if signed_in is None or "login" in prompt or signed_in_too_long_ago(signed_in, request.GET.get("max_age")):
+            # prompt=login, and a max_age shorter than the session's age, are served by signing in again;
+            # they are taken off so the return does not loop.
+            query = [(k, v) for k, v in parse_qsl(request.META.get("QUERY_STRING", ""))
+                     if k not in ("prompt", "max_age")]
             request.session["next"] = f"{request.path}?{urlencode(query)}"
             return redirect(journey_path(slug, "login"))
         application = get_application_model().objects.get(client_id=credentials["client_id"])

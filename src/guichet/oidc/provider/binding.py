@@ -28,6 +28,7 @@ class OrganisationServer(OAuthLibMixin):
     def get_oauthlib_core(self) -> OAuthLibCore:
         request: HttpRequest = self.request
         member = outcomes.signed_in_account(request, self.organisation.slug)
-        validator = OrganisationValidator(self.organisation, member)
+        validator = OrganisationValidator(self.organisation, member,
+                                          outcomes.session_sign_in(request, self.organisation.slug))
         server = self.get_server_class()(validator, **oauth2_settings.server_kwargs)
         return self.get_oauthlib_backend_class()(server)

@@ -49,8 +49,9 @@ def discovery(request: HttpRequest, slug: str) -> JsonResponse:
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
+        # Not "consent": first-party applications never show a consent page, whatever they ask.
+        "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["fr", "en"],
     }
     response = JsonResponse(document)

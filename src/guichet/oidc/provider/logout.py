@@ -7,7 +7,6 @@ The member is asked first when the request does not prove it comes from their ow
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,19 +16,20 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from jwcrypto import jwt
-from jwcrypto.common import JWException
 from oauth2_provider.http import OAuth2ResponseRedirect
-from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
-from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.utils import jwk_from_pem
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauthlib.common import add_params_to_uri
 
 from guichet.audit.record import record
 from guichet.identities.models import Account
 from guichet.journeys.paths import page_path
 from guichet.oidc.provider.pages import refused
-from guichet.oidc.provider.validator import issuer
+from guichet.oidc.provider.validator import hint_claims, issuer
 from guichet.organisations.models import Organisation
 from guichet.organisations.resolve import by_slug
 from guichet.security.ratelimit import client_ip
@@ -50,13 +50,10 @@ class LogoutRequest:
 
 
 def _hint_claims(token: str) -> dict[str, Any]:
-    # Expired ID tokens are accepted as hints (the spec allows it): only the signature is checked here.
-    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
-        try:
-            return dict(json.loads(jwt.JWT(key=jwk_from_pem(pem), jwt=token, check_claims={}).claims))
-        except (JWException, ValueError):
-            continue
-    raise Refused("id_token_hint")
+    claims = hint_claims(token)
+    if claims is None:
+        raise Refused("id_token_hint")
+    return claims
 
 
 def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:
@@ -88,12 +85,17 @@ def parse(params: QueryDict, organisation: Organisation) -> LogoutRequest:
 
 @transaction.atomic
 def _revoke_tokens(application: Any, member: Account) -> None:
-    """The tokens `application` holds for the member; every application's when `application` is None."""
+    """The tokens `application` holds for the member, and the codes it has not redeemed yet; every
+    application's when `application` is None."""
     access_tokens = get_access_token_model().objects.filter(user=member)
     refresh_tokens = get_refresh_token_model().objects.filter(user=member, revoked__isnull=True)
+    codes = get_grant_model().objects.filter(user=member)
     if application is not None:
-        access_tokens, refresh_tokens = (access_tokens.filter(application=application),
-                                         refresh_tokens.filter(application=application))
+        access_tokens, refresh_tokens, codes = (access_tokens.filter(application=application),
+                                                refresh_tokens.filter(application=application),
+                                                codes.filter(application=application))
+    # A code issued a moment before (they live 60 seconds) would otherwise still give fresh tokens.
+    codes.delete()
     for refresh_token in refresh_tokens:
         refresh_token.revoke()
     for access_token in access_tokens:
@@ -103,8 +105,8 @@ def _revoke_tokens(application: Any, member: Account) -> None:
 
 
 def revoke_every_token(sender: Any, account: Account, **_: Any) -> None:
-    """identities.signals.sessions_ended: a new password or an agent's "end all sessions" reaches the
-    applications too."""
+    """identities.signals.sessions_ended: a new password, an agent's "end all sessions" or a disabled
+    account reaches the applications too: their tokens are revoked and their outstanding codes deleted."""
     _revoke_tokens(None, account)
 
 
