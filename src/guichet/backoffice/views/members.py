@@ -100,6 +100,8 @@ def _status(account: Account) -> dict[str, Any]:
 def _applicable(agent: Agent, account: Account) -> list[str]:
     """The actions this agent may do and that make sense in the account's state."""
     hidden = {"enable" if account.state != Account.State.DISABLED else "disable"}
+    if account.state == Account.State.DISABLED:
+        hidden |= member_actions.NOT_WHEN_DISABLED
     if account.state != Account.State.PENDING:
         hidden.add("resend_activation")
     if not (account.factors.exists() or account.passkeys.exists()):
@@ -139,6 +141,8 @@ def _member_page(request: HttpRequest, account: Account, *, status: int = 200,
         "forms": _forms(agent, account, **form_state),
         "flash": {"code": flash, "text": notices.text(flash)} if flash in notices.MESSAGES else None,
         "failed": form_state.get("failed", ""), "problems": problems or [],
+        "disabled_note": notices.text("backoffice.account_disabled")
+        if account.state == Account.State.DISABLED else "",
     }, status=status)
 
 
