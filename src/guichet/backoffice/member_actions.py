@@ -171,7 +171,7 @@ def _disable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: 
 
 
 def _enable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: str | None,
-            channel: str) -> dict[str, str]:
+            channel: str) -> dict[str, bool]:
     if account.state != Account.State.DISABLED:
         raise Refused("backoffice.not_disabled")
     cleared = actions.enable(account, actor=agent.actor, ip=ip, reason=reason)
