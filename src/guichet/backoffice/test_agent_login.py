@@ -199,15 +199,93 @@ def test_create_refuses_bad_input_and_creates_nothing(pension) -> None:
                      stdout=StringIO())
     with pytest.raises(CommandError, match="at least one --organisation"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", stdout=StringIO())
+    with pytest.raises(CommandError, match="at least one --organisation"):   # no silent global reach
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="only a supervisor"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--all-organisations",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="not both"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
+                     "--all-organisations", "--organisation", pension.slug, stdout=StringIO())
     assert not Agent.objects.exists()
     call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
-                 stdout=StringIO())
+                 "--all-organisations", stdout=StringIO())
     with pytest.raises(CommandError, match="already exists"):
         call_command("agents", "create", "--email", "A@caisse.example", "--name", "B", "--role", "supervisor",
                      stdout=StringIO())
     listing = StringIO()
     call_command("agents", "list", stdout=listing)
     assert "a@caisse.example\tA\tsupervisor\tactive\tenrolment pending\tall organisations" in listing.getvalue()
+
+
+def test_a_supervisor_created_for_one_organisation_reaches_only_that_one(agent_client, make_account, farm,
+                                                                          health) -> None:
+    """`agents create --role supervisor --organisation <farm>`: the supervisor, enrolled through the real page,
+    helps the farm's members and cannot read nor act on the health mutual's (404, as for an unknown account);
+    only `--all-organisations` gives every organisation, and `agents organisations` changes the reach."""
+    from guichet.backoffice.conftest import Enrolled
+    from guichet.identities.models import Account
+
+    out = StringIO()
+    call_command("agents", "create", "--email", "sup@caisse-agricole.example", "--name", "Superviseur Caisse",
+                 "--role", "supervisor", "--organisation", farm.slug, stdout=out)
+    assert f"(supervisor; {farm.slug})" in out.getvalue()
+    agent = Agent.objects.get(email="sup@caisse-agricole.example")
+    client = Client()
+    client.get("/agents/activation/?" + _enrolment_link(out.getvalue()).split("?", 1)[1])
+    page = client.get("/agents/activation/").content.decode()
+    seed = must_find(r'<code class="key">([^<]+)</code>', page)[1].replace(" ", "")
+    done = client.post("/agents/activation/", {"password": AGENT_PASSWORD, "password_confirmation": AGENT_PASSWORD,
+                                                "code": pyotp.TOTP(seed).now()})
+    assert 'data-code="backoffice.enrolled"' in done.content.decode()
+    Agent.objects.filter(pk=agent.pk).update(totp_last_step=None)   # the next sign-in may come within 30 s
+    agent.refresh_from_db()
+    supervisor = agent_client(Enrolled(agent, seed))
+    mine, other = make_account(farm), make_account(health, address="3 rue X\n69000 LYON")
+    assert supervisor.get(f"/agents/comptes/{mine.pk}/").status_code == 200
+    page = supervisor.get(f"/agents/comptes/{other.pk}/")
+    assert page.status_code == 404 and "69000 LYON" not in page.content.decode()
+    assert supervisor.post(f"/agents/comptes/{other.pk}/disable/", {"reason": "Fraude"}).status_code == 404
+    other.refresh_from_db()
+    assert other.state == Account.State.ACTIVE
+    found = supervisor.get("/agents/", {"by": "name", "q": "Dupont"}).content.decode()
+    assert f"/agents/comptes/{mine.pk}/" in found and f"/agents/comptes/{other.pk}/" not in found
+    # The operator widens the reach explicitly; it is audited.
+    call_command("agents", "organisations", "--email", agent.email, "--all-organisations", stdout=StringIO())
+    assert supervisor.get(f"/agents/comptes/{other.pk}/").status_code == 200
+    changed = Event.objects.get(kind="agent.organisations_changed")
+    assert changed.data["all_organisations"] is True and changed.data["previous"] == [farm.slug]
+    listing = StringIO()
+    call_command("agents", "list", stdout=listing)
+    assert "sup@caisse-agricole.example\tSuperviseur Caisse\tsupervisor\tactive\tenrolled\tall organisations" \
+        in listing.getvalue()
+    call_command("agents", "organisations", "--email", agent.email, "--organisation", health.slug, stdout=StringIO())
+    assert supervisor.get(f"/agents/comptes/{mine.pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supervisors_without_organisations_stay_global_after_the_migration(organisations) -> None:
+    """Migration 0002: supervisors created before it with no organisation reached them all and still do;
+    a supervisor created with --organisation is held to it from then on, as a plain agent always was."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("backoffice", "0001_initial")], [("backoffice", "0002_agent_all_organisations")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("backoffice", "Agent")
+    farm = next(iter(organisations.values())).pk
+    old.objects.create(name="G", email="global@caisse.example", role="supervisor")
+    old.objects.create(name="S", email="scoped@caisse.example", role="supervisor").organisations.set([farm])
+    old.objects.create(name="A", email="agent@caisse.example", role="agent").organisations.set([farm])
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("backoffice", "Agent")
+    assert dict(new.objects.values_list("email", "all_organisations")) == {
+        "global@caisse.example": True, "scoped@caisse.example": False, "agent@caisse.example": False}
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_console_speaks_french_then_english(db) -> None:

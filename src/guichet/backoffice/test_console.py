@@ -47,6 +47,26 @@ def test_a_supervisor_searches_every_organisation(make_agent, agent_client, make
     assert all(f"/agents/comptes/{a.pk}/" in page for a in accounts)
 
 
+def test_a_supervisor_limited_to_an_organisation_sees_only_its_members_and_their_activity(
+        make_agent, agent_client, make_account, pension, farm) -> None:
+    mine, theirs = make_account(pension), make_account(farm)
+    farm_agent = make_agent(farm)
+    agent_client(farm_agent).post(f"/agents/comptes/{theirs.pk}/unlock/", {"reason": "Appel de la Caisse"})
+    pension_agent = make_agent(pension)
+    agent_client(pension_agent).post(f"/agents/comptes/{mine.pk}/unlock/", {"reason": REASON})
+    supervisor = agent_client(make_agent(pension, role="supervisor"))
+    assert supervisor.get(f"/agents/comptes/{theirs.pk}/").status_code == 404
+    assert supervisor.post(f"/agents/comptes/{theirs.pk}/disable/", {"reason": REASON}).status_code == 404
+    page = supervisor.get("/agents/", {"by": "name", "q": "Dupont"}).content.decode()
+    assert f"/agents/comptes/{mine.pk}/" in page and f"/agents/comptes/{theirs.pk}/" not in page
+    activity = supervisor.get("/agents/activite/").content.decode()
+    assert REASON in activity and pension_agent.agent.email in activity
+    assert "Appel de la Caisse" not in activity and str(theirs.pk) not in activity
+    assert farm_agent.agent.email not in activity   # neither its events nor its name in the list of agents
+    everything = agent_client(make_agent(role="supervisor")).get("/agents/activite/").content.decode()
+    assert "Appel de la Caisse" in everything and REASON in everything
+
+
 def test_the_member_page_shows_the_record_and_the_account_state(make_agent, agent_client, make_account,
                                                                pension) -> None:
     account = make_account(pension, factors=("email", "sms"), mobile="+33612345678")
