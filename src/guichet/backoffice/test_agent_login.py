@@ -116,22 +116,62 @@ def test_the_console_session_ends_after_15_idle_minutes(make_agent, agent_client
     assert sessions.AGENT_KEY not in client.session
 
 
+def session_end(enrolled) -> Event:
+    """The one audited end of this agent's console session."""
+    return Event.objects.get(kind="agent.logout", actor=enrolled.agent.actor)
+
+
+@pytest.mark.parametrize("idle, age, reason", [(15 * 60 + 5, 15 * 60 + 5, "idle"),
+                                                (60, 10 * 3600 + 5, "max_duration")])
+def test_the_end_of_a_session_by_time_is_audited_with_the_agent(make_agent, agent_client, pension, idle: int,
+                                                                 age: int, reason: str) -> None:
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    session = client.session
+    session[sessions.SEEN_KEY], session[sessions.SINCE_KEY] = time.time() - idle, time.time() - age
+    session.save()
+    assert client.get("/agents/").status_code == 302
+    event = session_end(enrolled)
+    assert event.data["reason"] == reason and event.data["agent_id"] == enrolled.agent.pk
+    assert event.ip == "127.0.0.1" and event.data["seconds"] >= age
+    client.post("/agents/deconnexion/")   # already ended: no second end, no "signed out" on top
+    assert Event.objects.filter(kind="agent.logout").count() == 1
+
+
 def test_disabling_an_agent_or_a_new_enrolment_ends_their_session(make_agent, agent_client, pension) -> None:
     enrolled = make_agent(pension)
     client = agent_client(enrolled)
     call_command("agents", "enrolment", "--email", enrolled.agent.email, stdout=StringIO())
     assert client.get("/agents/").status_code == 302
+    assert session_end(enrolled).data["reason"] == "credentials_changed"
     other = make_agent(pension)
     client = agent_client(other)
     call_command("agents", "disable", "--email", other.agent.email, stdout=StringIO())
     assert client.get("/agents/").status_code == 302
+    assert session_end(other).data["reason"] == "agent_disabled"
 
 
 def test_sign_out(make_agent, agent_client, pension) -> None:
-    client = agent_client(make_agent(pension))
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
     response = client.post("/agents/deconnexion/")
     assert response["Location"] == "/agents/connexion/?deconnecte=1"
     assert client.get("/agents/").status_code == 302
+
+
+def test_sign_out_is_audited_with_the_agent_as_actor(make_agent, agent_client, pension) -> None:
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    client.post("/agents/deconnexion/")
+    event = session_end(enrolled)
+    assert event.data["reason"] == "signed_out" and event.ip == "127.0.0.1" and event.data["seconds"] >= 0
+    client.post("/agents/deconnexion/")   # nobody signed in any more: nothing to record
+    assert Event.objects.filter(kind="agent.logout").count() == 1
+    # Another agent signing in over a console session in the same browser ends it, recorded too.
+    first, successor = make_agent(pension), make_agent(pension)
+    client = agent_client(first)
+    assert sign_in(client, successor).status_code == 302
+    assert session_end(first).data["reason"] == "new_sign_in"
 
 
 def test_the_sign_in_form_is_protected_against_cross_site_posts(make_agent, pension) -> None:
