@@ -16,9 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from guichet.audit.models import Event
-from guichet.backoffice import agents
+from guichet.backoffice import agents, consultations
 from guichet.backoffice.models import Agent
 from guichet.backoffice.sessions import agent_required
+from guichet.security.ratelimit import client_ip
 
 PAGE_SIZE = 50
 
@@ -27,6 +28,8 @@ PAGE_SIZE = 50
 def activity(request: HttpRequest) -> HttpResponse:
     agent: Agent = request.agent  # type: ignore[attr-defined]  # set by sessions.agent_required
     if not agent.is_supervisor:
+        consultations.refused(agent, action="activity", refusal="supervisor_only", account=None,
+                              ip=client_ip(request))
         raise PermissionDenied
     events, colleagues = visible(agent)
     events = events.select_related("organisation").order_by("-at", "-id")
