@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from io import StringIO
 
 import pyotp
@@ -95,6 +96,30 @@ def test_five_failures_lock_the_agent_even_with_the_right_credentials_after(make
     # The operator can lift the lock.
     call_command("agents", "unlock", "--email", enrolled.agent.email, stdout=StringIO())
     assert sign_in(client, enrolled).status_code == 302
+
+
+@pytest.mark.parametrize("quiet, locked_again", [(timedelta(hours=23), True), (timedelta(hours=24), False),
+                                                 (timedelta(days=90), False)])
+def test_an_agents_failures_and_locks_are_forgotten_after_a_quiet_day(make_agent, quiet: timedelta,
+                                                                      locked_again: bool) -> None:
+    """Within a day of the last lock's end, one more failure locks again (escalation); after a quiet day
+    (throttle.RULE.forget_after) the record is forgotten, so a stranger who knows the agent's email cannot
+    lock them again with a single request: the agent's own sign-in then goes through."""
+    from django.utils import timezone
+
+    from guichet.backoffice import throttle
+
+    assert throttle.RULE.forget_after == timedelta(hours=24)
+    enrolled = make_agent(role="supervisor")
+    for _ in range(5):
+        sign_in(Client(), enrolled, password="wrong-password-123456")
+    ended = timezone.now() - quiet
+    AgentThrottle.objects.update(locked_until=ended, last_failure_at=ended - timedelta(minutes=15))
+    sign_in(Client(), enrolled, password="wrong-password-123456")          # one request from anyone
+    row = AgentThrottle.objects.get()
+    assert (row.locked_until is not None and row.locked_until > timezone.now()) is locked_again
+    assert row.failures == (6 if locked_again else 1)
+    assert (sign_in(Client(), enrolled).status_code == 302) is not locked_again
 
 
 def test_a_code_is_accepted_once(make_agent, pension) -> None:
