@@ -46,25 +46,54 @@ def normalise_email(email: str) -> str:
 
 @transaction.atomic
 def create(*, email: str, name: str, role: str, organisation_slugs: Iterable[str], now: datetime,
-           actor: str = "operator") -> tuple[Agent, str]:
-    """A new agent, not yet enrolled; returns it with its one-time enrolment token."""
+           actor: str = "operator", all_organisations: bool = False) -> tuple[Agent, str]:
+    """A new agent, not yet enrolled; returns it with its one-time enrolment token.
+
+    Every agent, supervisors included, reaches the organisations it is given; a supervisor reaches every
+    organisation only when asked explicitly (`all_organisations`), never by default."""
     email = normalise_email(email)
     if role not in Agent.Role.values:
         raise AgentError(f"role must be one of {', '.join(Agent.Role.values)}, not {role!r}")
     if Agent.objects.filter(email=email).exists():
         raise AgentError(f"an agent with the email {email} already exists")
+    found, slugs = _reach(role, organisation_slugs, all_organisations)
+    agent = Agent.objects.create(email=email, name=name.strip(), role=role, all_organisations=all_organisations)
+    agent.organisations.set(found)
+    token = issue_enrolment(agent, now=now, actor=actor)
+    record("agent.created", actor=actor, agent_id=agent.pk, role=role, organisations=slugs,
+           all_organisations=all_organisations)
+    return agent, token
+
+
+def _reach(role: str, organisation_slugs: Iterable[str], all_organisations: bool) -> tuple[list[Organisation],
+                                                                                          list[str]]:
+    """The organisations named, checked against the role; raises AgentError."""
     slugs = sorted(set(organisation_slugs))
     found = list(Organisation.objects.filter(slug__in=slugs))
     missing = set(slugs) - {o.slug for o in found}
     if missing:
         raise AgentError(f"unknown organisation(s): {', '.join(sorted(missing))}")
-    if role == Agent.Role.AGENT and not found:
-        raise AgentError("an agent (not a supervisor) needs at least one --organisation")
-    agent = Agent.objects.create(email=email, name=name.strip(), role=role)
+    if all_organisations and role != Agent.Role.SUPERVISOR:
+        raise AgentError("only a supervisor may reach all organisations (--all-organisations)")
+    if all_organisations and found:
+        raise AgentError("give either --organisation or --all-organisations, not both")
+    if not found and not all_organisations:
+        raise AgentError("give at least one --organisation (or, for a supervisor, --all-organisations)")
+    return found, slugs
+
+
+@transaction.atomic
+def set_reach(agent: Agent, *, organisation_slugs: Iterable[str], all_organisations: bool,
+              actor: str = "operator") -> None:
+    """Changes whose members the agent may help (same rules as at creation); audited."""
+    found, slugs = _reach(agent.role, organisation_slugs, all_organisations)
+    before = sorted(agent.organisations.values_list("slug", flat=True))
+    before_all = agent.all_organisations
+    agent.all_organisations = all_organisations
+    agent.save(update_fields=["all_organisations"])
     agent.organisations.set(found)
-    token = issue_enrolment(agent, now=now, actor=actor)
-    record("agent.created", actor=actor, agent_id=agent.pk, role=role, organisations=slugs)
-    return agent, token
+    record("agent.organisations_changed", actor=actor, agent_id=agent.pk, organisations=slugs,
+           all_organisations=all_organisations, previous=before, previous_all_organisations=before_all)
 
 
 @transaction.atomic
@@ -158,8 +187,9 @@ def authenticate(*, email: str, password: str, code: str, now: datetime, ip: str
 
 
 def scope(agent: Agent) -> QuerySet[Organisation]:
-    """The organisations whose members this agent may see and help."""
-    if agent.is_supervisor:
+    """The organisations whose members this agent may see and help: the agent's own, supervisors' too, unless
+    the supervisor was given every organisation explicitly (`Agent.all_organisations`)."""
+    if agent.global_reach:
         return Organisation.objects.all()
     return agent.organisations.all()
 

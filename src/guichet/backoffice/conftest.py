@@ -41,12 +41,16 @@ def must_find(pattern: str, text: str) -> re.Match[str]:
 def make_agent(db: None) -> Callable[..., Enrolled]:
     counter = iter(range(1, 1000))
 
-    def make(*organisations: Organisation, role: str = "agent", active: bool = True) -> Enrolled:
+    def make(*organisations: Organisation, role: str = "agent", active: bool = True,
+             all_organisations: bool | None = None) -> Enrolled:
+        """A supervisor given no organisation reaches them all (as `agents create --all-organisations`)."""
         n = next(counter)
         seed = totp.new_seed()
+        if all_organisations is None:
+            all_organisations = role == "supervisor" and not organisations
         agent = Agent.objects.create(name=f"Agent {n}", email=f"agent{n}@caisse.example", role=role,
                                      password=make_password(AGENT_PASSWORD), totp_secret=totp.seal(seed),
-                                     active=active)
+                                     active=active, all_organisations=all_organisations)
         agent.organisations.set(organisations)
         return Enrolled(agent, seed)
 

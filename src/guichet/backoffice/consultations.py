@@ -9,6 +9,9 @@ audit trail is append-only and never erased, while the text is personal data (a 
 member number), sometimes of somebody who is not even a member (a typo, a relative's name): kept there, it
 would outlive the registry's own erasure of the record. The ids answer the question that matters ("which
 members did this agent find?"); a run of searches that find nothing still shows, by its count.
+
+What agents are refused is audited too (`backoffice.refused`): an agent probing beyond their rights shows in the
+trail. An account outside the agent's organisations is recorded without its id, exactly as an unknown one.
 """
 
 from __future__ import annotations
@@ -37,3 +40,11 @@ def member_viewed(agent: Agent, account: Account, *, ip: str | None) -> None:
     """`backoffice.member_viewed`: every rendering of a member's page (after an action too: it shows the data)."""
     record("backoffice.member_viewed", organisation=account.organisation, account_id=account.pk,
            actor=agent.actor, ip=ip, record=account.member_id)
+
+
+def refused(agent: Agent, *, action: str, refusal: str, account: Account | None, ip: str | None) -> None:
+    """`backoffice.refused`: `refusal` is supervisor_only, unknown_action or not_found. `account` only when it
+    is within the agent's organisations: a not_found names no account, whether it exists elsewhere or not."""
+    record("backoffice.refused", organisation=account.organisation if account else None,
+           account_id=account.pk if account else None, actor=agent.actor, ip=ip, action=action[:50],
+           refusal=refusal)

@@ -29,6 +29,9 @@ CHANNELS = ("email", "sms", "letter")
 # Removing the second factors is what someone who stole a password would ask for on the phone, once the member
 # was told of the thief's new factor: like disabling, it is left to supervisors.
 SUPERVISOR_ONLY = frozenset({"disable", "enable", "remove_factors"})
+# Nothing that lets someone sign in is sent for a disabled account: it was disabled because something is wrong
+# (a stolen mailbox, a fraud), and the channel on record may well be the thief's. Enabling it comes first.
+NOT_WHEN_DISABLED = frozenset({"reset_password", "resend_activation"})
 ACTIONS = ("unlock", "resend_activation", "reset_password", "revoke_devices", "end_sessions", "remove_factors",
            "disable", "enable")
 
@@ -53,14 +56,22 @@ def perform(agent: Agent, account: Account, action: str, *, reason: str, now: da
     reason = reason.strip()
     if not allowed(agent, account, action):
         raise Refused("backoffice.forbidden")
+    if action in NOT_WHEN_DISABLED and account.state == Account.State.DISABLED:
+        raise Refused("backoffice.account_disabled")
     if not reason:
         raise Refused("backoffice.reason_required", "reason")
     if len(reason) > REASON_MAX:
         raise Refused("backoffice.reason_too_long", "reason")
     with transaction.atomic():
+        # Read again under the row's lock: an account disabled since the page was shown gets nothing either.
+        state = Account.objects.select_for_update().filter(pk=account.pk).values_list("state", flat=True).first()
+        if action in NOT_WHEN_DISABLED and state == Account.State.DISABLED:
+            raise Refused("backoffice.account_disabled")
         details = _ACTIONS[action](agent, account, reason=reason, now=now, ip=ip, channel=channel)
         record(f"backoffice.{action}", organisation=account.organisation, account_id=account.pk,
                actor=agent.actor, ip=ip, reason=reason, **details)
+    if details.get("temporary_password_cleared"):
+        return "backoffice.done.enable_password_cleared"
     return f"backoffice.done.{action}"
 
 
@@ -160,11 +171,11 @@ def _disable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: 
 
 
 def _enable(agent: Agent, account: Account, *, reason: str, now: datetime, ip: str | None,
-            channel: str) -> dict[str, str]:
+            channel: str) -> dict[str, bool]:
     if account.state != Account.State.DISABLED:
         raise Refused("backoffice.not_disabled")
-    actions.enable(account, actor=agent.actor, ip=ip, reason=reason)
-    return {}
+    cleared = actions.enable(account, actor=agent.actor, ip=ip, reason=reason)
+    return {"temporary_password_cleared": True} if cleared else {}
 
 
 _ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {

@@ -1,8 +1,9 @@
 """Agents: the organisation's staff who help members. They are not member accounts.
 
 Agents sign in to the console with email, password and an authenticator app (always). They act on
-members of their organisations only (supervisors: every organisation), and every action is audited
-with the agent as actor and the reason the agent gave.
+members of their organisations only, supervisors too; a supervisor reaches every organisation only when
+created so (`all_organisations`, `guichet agents create --role supervisor --all-organisations`). Every
+action is audited with the agent as actor and the reason the agent gave.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ class Agent(models.Model):
     email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-cased; the sign-in identifier")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     organisations = models.ManyToManyField(Organisation, blank=True, related_name="agents",
-                                           help_text="Whose members the agent may help (supervisors: all)")
+                                           help_text="Whose members the agent may help")
+    all_organisations = models.BooleanField(
+        default=False, help_text="Supervisors only: every organisation, present and future")
     password = models.CharField(max_length=256, blank=True, help_text="argon2id hash; empty until enrolment")
     totp_secret = models.CharField(max_length=200, blank=True, help_text="TOTP seed, encrypted with the secret key")
     totp_last_step = models.BigIntegerField(null=True, blank=True, help_text="Last TOTP time step used (no replay)")
@@ -45,6 +48,11 @@ class Agent(models.Model):
     @property
     def is_supervisor(self) -> bool:
         return self.role == self.Role.SUPERVISOR
+
+    @property
+    def global_reach(self) -> bool:
+        """Every organisation: a supervisor created with --all-organisations, never a plain agent."""
+        return self.is_supervisor and self.all_organisations
 
     @property
     def enrolled(self) -> bool:

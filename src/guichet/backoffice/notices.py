@@ -27,6 +27,8 @@ MESSAGES: dict[str, Promise] = {
     "backoffice.not_pending": _("This account is already activated: there is nothing to resend."),
     "backoffice.already_disabled": _("This account is already disabled."),
     "backoffice.not_disabled": _("This account is not disabled."),
+    "backoffice.account_disabled": _("This account is disabled: no temporary password nor link is sent until a "
+                                     "supervisor enables it again."),
     "backoffice.no_factors": _("This account has no second factor to remove."),
     "backoffice.search_empty": _("Type what to search for."),
     "backoffice.done.unlock": _("The account is unlocked: the member can sign in again."),
@@ -39,6 +41,8 @@ MESSAGES: dict[str, Promise] = {
                                         "They have been told."),
     "backoffice.done.disable": _("The account is disabled."),
     "backoffice.done.enable": _("The account is enabled again."),
+    "backoffice.done.enable_password_cleared": _("The account is enabled again. Its temporary password was "
+                                                 "cancelled: send a new one if the member needs it."),
 }
 
 

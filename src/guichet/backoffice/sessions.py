@@ -2,6 +2,11 @@
 
 An agent session ends after 15 idle minutes or 10 hours in all, when the agent is disabled, or when
 their password or authenticator changes (a hash of both is kept and compared at each request).
+
+Every end is audited as `agent.logout`, the agent as actor, with the reason (signed_out, idle, max_duration,
+agent_disabled, credentials_changed, new_sign_in) and how long the session lasted: an organisation can tell
+from the trail when each console session began and ended. An end the agent did not ask for is recorded when
+the console notices it, at the next request of that browser.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.cache import never_cache
 
+from guichet.audit.record import record
 from guichet.backoffice.models import Agent
+from guichet.security.ratelimit import client_ip
 
 AGENT_KEY = "backoffice_agent"
 HASH_KEY = "backoffice_hash"
@@ -35,6 +42,8 @@ def _credentials_hash(agent: Agent) -> str:
 
 
 def sign_in(request: HttpRequest, agent: Agent) -> None:
+    if request.session.get(AGENT_KEY) is not None:   # another console session in this browser ends here
+        sign_out(request, reason="new_sign_in")
     # A new session key at sign-in: a key planted before cannot be used to ride the agent's session.
     request.session.cycle_key()
     now = time.time()
@@ -44,10 +53,29 @@ def sign_in(request: HttpRequest, agent: Agent) -> None:
     request.session.pop(EXPIRED_KEY, None)
 
 
-def sign_out(request: HttpRequest) -> None:
+def sign_out(request: HttpRequest, *, reason: str = "signed_out") -> None:
+    """Ends the agent part of the session (audited, if there was one) and gives the browser a new key."""
+    agent_id = request.session.get(AGENT_KEY)
+    if agent_id is not None:
+        since = request.session.get(SINCE_KEY)
+        record("agent.logout", actor=f"agent:{agent_id}", ip=client_ip(request), agent_id=agent_id, reason=reason,
+               seconds=round(time.time() - since) if since else None)
     for key in _KEYS:
         request.session.pop(key, None)
     request.session.cycle_key()
+
+
+def _ended(request: HttpRequest, agent: Agent | None, now: float) -> str:
+    """Why the agent's session has ended, or "" if it goes on."""
+    if agent is None:
+        return "agent_disabled"   # disabled (or removed): no console at all
+    if request.session.get(HASH_KEY) != _credentials_hash(agent):
+        return "credentials_changed"
+    if now - request.session.get(SEEN_KEY, 0) > IDLE_SECONDS:
+        return "idle"
+    if now - request.session.get(SINCE_KEY, 0) > MAX_SECONDS:
+        return "max_duration"
+    return ""
 
 
 def current(request: HttpRequest) -> Agent | None:
@@ -57,11 +85,9 @@ def current(request: HttpRequest) -> Agent | None:
         return None
     now = time.time()
     agent = Agent.objects.filter(pk=agent_id, active=True).first()
-    idle = now - request.session.get(SEEN_KEY, 0)
-    age = now - request.session.get(SINCE_KEY, 0)
-    if agent is None or request.session.get(HASH_KEY) != _credentials_hash(agent) \
-            or idle > IDLE_SECONDS or age > MAX_SECONDS:
-        sign_out(request)
+    reason = _ended(request, agent, now)
+    if reason:
+        sign_out(request, reason=reason)
         request.session[EXPIRED_KEY] = True
         return None
     request.session[SEEN_KEY] = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from io import StringIO
 
 import pyotp
@@ -97,6 +98,30 @@ def test_five_failures_lock_the_agent_even_with_the_right_credentials_after(make
     assert sign_in(client, enrolled).status_code == 302
 
 
+@pytest.mark.parametrize("quiet, locked_again", [(timedelta(hours=23), True), (timedelta(hours=24), False),
+                                                 (timedelta(days=90), False)])
+def test_an_agents_failures_and_locks_are_forgotten_after_a_quiet_day(make_agent, quiet: timedelta,
+                                                                      locked_again: bool) -> None:
+    """Within a day of the last lock's end, one more failure locks again (escalation); after a quiet day
+    (throttle.RULE.forget_after) the record is forgotten, so a stranger who knows the agent's email cannot
+    lock them again with a single request: the agent's own sign-in then goes through."""
+    from django.utils import timezone
+
+    from guichet.backoffice import throttle
+
+    assert throttle.RULE.forget_after == timedelta(hours=24)
+    enrolled = make_agent(role="supervisor")
+    for _ in range(5):
+        sign_in(Client(), enrolled, password="wrong-password-123456")
+    ended = timezone.now() - quiet
+    AgentThrottle.objects.update(locked_until=ended, last_failure_at=ended - timedelta(minutes=15))
+    sign_in(Client(), enrolled, password="wrong-password-123456")          # one request from anyone
+    row = AgentThrottle.objects.get()
+    assert (row.locked_until is not None and row.locked_until > timezone.now()) is locked_again
+    assert row.failures == (6 if locked_again else 1)
+    assert (sign_in(Client(), enrolled).status_code == 302) is not locked_again
+
+
 def test_a_code_is_accepted_once(make_agent, pension) -> None:
     enrolled = make_agent(pension)
     code = enrolled.code()
@@ -116,22 +141,62 @@ def test_the_console_session_ends_after_15_idle_minutes(make_agent, agent_client
     assert sessions.AGENT_KEY not in client.session
 
 
+def session_end(enrolled) -> Event:
+    """The one audited end of this agent's console session."""
+    return Event.objects.get(kind="agent.logout", actor=enrolled.agent.actor)
+
+
+@pytest.mark.parametrize("idle, age, reason", [(15 * 60 + 5, 15 * 60 + 5, "idle"),
+                                                (60, 10 * 3600 + 5, "max_duration")])
+def test_the_end_of_a_session_by_time_is_audited_with_the_agent(make_agent, agent_client, pension, idle: int,
+                                                                 age: int, reason: str) -> None:
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    session = client.session
+    session[sessions.SEEN_KEY], session[sessions.SINCE_KEY] = time.time() - idle, time.time() - age
+    session.save()
+    assert client.get("/agents/").status_code == 302
+    event = session_end(enrolled)
+    assert event.data["reason"] == reason and event.data["agent_id"] == enrolled.agent.pk
+    assert event.ip == "127.0.0.1" and event.data["seconds"] >= age
+    client.post("/agents/deconnexion/")   # already ended: no second end, no "signed out" on top
+    assert Event.objects.filter(kind="agent.logout").count() == 1
+
+
 def test_disabling_an_agent_or_a_new_enrolment_ends_their_session(make_agent, agent_client, pension) -> None:
     enrolled = make_agent(pension)
     client = agent_client(enrolled)
     call_command("agents", "enrolment", "--email", enrolled.agent.email, stdout=StringIO())
     assert client.get("/agents/").status_code == 302
+    assert session_end(enrolled).data["reason"] == "credentials_changed"
     other = make_agent(pension)
     client = agent_client(other)
     call_command("agents", "disable", "--email", other.agent.email, stdout=StringIO())
     assert client.get("/agents/").status_code == 302
+    assert session_end(other).data["reason"] == "agent_disabled"
 
 
 def test_sign_out(make_agent, agent_client, pension) -> None:
-    client = agent_client(make_agent(pension))
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
     response = client.post("/agents/deconnexion/")
     assert response["Location"] == "/agents/connexion/?deconnecte=1"
     assert client.get("/agents/").status_code == 302
+
+
+def test_sign_out_is_audited_with_the_agent_as_actor(make_agent, agent_client, pension) -> None:
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    client.post("/agents/deconnexion/")
+    event = session_end(enrolled)
+    assert event.data["reason"] == "signed_out" and event.ip == "127.0.0.1" and event.data["seconds"] >= 0
+    client.post("/agents/deconnexion/")   # nobody signed in any more: nothing to record
+    assert Event.objects.filter(kind="agent.logout").count() == 1
+    # Another agent signing in over a console session in the same browser ends it, recorded too.
+    first, successor = make_agent(pension), make_agent(pension)
+    client = agent_client(first)
+    assert sign_in(client, successor).status_code == 302
+    assert session_end(first).data["reason"] == "new_sign_in"
 
 
 def test_the_sign_in_form_is_protected_against_cross_site_posts(make_agent, pension) -> None:
@@ -199,15 +264,93 @@ def test_create_refuses_bad_input_and_creates_nothing(pension) -> None:
                      stdout=StringIO())
     with pytest.raises(CommandError, match="at least one --organisation"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", stdout=StringIO())
+    with pytest.raises(CommandError, match="at least one --organisation"):   # no silent global reach
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="only a supervisor"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--all-organisations",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="not both"):
+        call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
+                     "--all-organisations", "--organisation", pension.slug, stdout=StringIO())
     assert not Agent.objects.exists()
     call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
-                 stdout=StringIO())
+                 "--all-organisations", stdout=StringIO())
     with pytest.raises(CommandError, match="already exists"):
         call_command("agents", "create", "--email", "A@caisse.example", "--name", "B", "--role", "supervisor",
                      stdout=StringIO())
     listing = StringIO()
     call_command("agents", "list", stdout=listing)
     assert "a@caisse.example\tA\tsupervisor\tactive\tenrolment pending\tall organisations" in listing.getvalue()
+
+
+def test_a_supervisor_created_for_one_organisation_reaches_only_that_one(agent_client, make_account, farm,
+                                                                          health) -> None:
+    """`agents create --role supervisor --organisation <farm>`: the supervisor, enrolled through the real page,
+    helps the farm's members and cannot read nor act on the health mutual's (404, as for an unknown account);
+    only `--all-organisations` gives every organisation, and `agents organisations` changes the reach."""
+    from guichet.backoffice.conftest import Enrolled
+    from guichet.identities.models import Account
+
+    out = StringIO()
+    call_command("agents", "create", "--email", "sup@caisse-agricole.example", "--name", "Superviseur Caisse",
+                 "--role", "supervisor", "--organisation", farm.slug, stdout=out)
+    assert f"(supervisor; {farm.slug})" in out.getvalue()
+    agent = Agent.objects.get(email="sup@caisse-agricole.example")
+    client = Client()
+    client.get("/agents/activation/?" + _enrolment_link(out.getvalue()).split("?", 1)[1])
+    page = client.get("/agents/activation/").content.decode()
+    seed = must_find(r'<code class="key">([^<]+)</code>', page)[1].replace(" ", "")
+    done = client.post("/agents/activation/", {"password": AGENT_PASSWORD, "password_confirmation": AGENT_PASSWORD,
+                                                "code": pyotp.TOTP(seed).now()})
+    assert 'data-code="backoffice.enrolled"' in done.content.decode()
+    Agent.objects.filter(pk=agent.pk).update(totp_last_step=None)   # the next sign-in may come within 30 s
+    agent.refresh_from_db()
+    supervisor = agent_client(Enrolled(agent, seed))
+    mine, other = make_account(farm), make_account(health, address="3 rue X\n69000 LYON")
+    assert supervisor.get(f"/agents/comptes/{mine.pk}/").status_code == 200
+    page = supervisor.get(f"/agents/comptes/{other.pk}/")
+    assert page.status_code == 404 and "69000 LYON" not in page.content.decode()
+    assert supervisor.post(f"/agents/comptes/{other.pk}/disable/", {"reason": "Fraude"}).status_code == 404
+    other.refresh_from_db()
+    assert other.state == Account.State.ACTIVE
+    found = supervisor.get("/agents/", {"by": "name", "q": "Dupont"}).content.decode()
+    assert f"/agents/comptes/{mine.pk}/" in found and f"/agents/comptes/{other.pk}/" not in found
+    # The operator widens the reach explicitly; it is audited.
+    call_command("agents", "organisations", "--email", agent.email, "--all-organisations", stdout=StringIO())
+    assert supervisor.get(f"/agents/comptes/{other.pk}/").status_code == 200
+    changed = Event.objects.get(kind="agent.organisations_changed")
+    assert changed.data["all_organisations"] is True and changed.data["previous"] == [farm.slug]
+    listing = StringIO()
+    call_command("agents", "list", stdout=listing)
+    assert "sup@caisse-agricole.example\tSuperviseur Caisse\tsupervisor\tactive\tenrolled\tall organisations" \
+        in listing.getvalue()
+    call_command("agents", "organisations", "--email", agent.email, "--organisation", health.slug, stdout=StringIO())
+    assert supervisor.get(f"/agents/comptes/{mine.pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supervisors_without_organisations_stay_global_after_the_migration(organisations) -> None:
+    """Migration 0002: supervisors created before it with no organisation reached them all and still do;
+    a supervisor created with --organisation is held to it from then on, as a plain agent always was."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("backoffice", "0001_initial")], [("backoffice", "0002_agent_all_organisations")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("backoffice", "Agent")
+    farm = next(iter(organisations.values())).pk
+    old.objects.create(name="G", email="global@caisse.example", role="supervisor")
+    old.objects.create(name="S", email="scoped@caisse.example", role="supervisor").organisations.set([farm])
+    old.objects.create(name="A", email="agent@caisse.example", role="agent").organisations.set([farm])
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("backoffice", "Agent")
+    assert dict(new.objects.values_list("email", "all_organisations")) == {
+        "global@caisse.example": True, "scoped@caisse.example": False, "agent@caisse.example": False}
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_console_speaks_french_then_english(db) -> None:

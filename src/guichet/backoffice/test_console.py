@@ -47,6 +47,26 @@ def test_a_supervisor_searches_every_organisation(make_agent, agent_client, make
     assert all(f"/agents/comptes/{a.pk}/" in page for a in accounts)
 
 
+def test_a_supervisor_limited_to_an_organisation_sees_only_its_members_and_their_activity(
+        make_agent, agent_client, make_account, pension, farm) -> None:
+    mine, theirs = make_account(pension), make_account(farm)
+    farm_agent = make_agent(farm)
+    agent_client(farm_agent).post(f"/agents/comptes/{theirs.pk}/unlock/", {"reason": "Appel de la Caisse"})
+    pension_agent = make_agent(pension)
+    agent_client(pension_agent).post(f"/agents/comptes/{mine.pk}/unlock/", {"reason": REASON})
+    supervisor = agent_client(make_agent(pension, role="supervisor"))
+    assert supervisor.get(f"/agents/comptes/{theirs.pk}/").status_code == 404
+    assert supervisor.post(f"/agents/comptes/{theirs.pk}/disable/", {"reason": REASON}).status_code == 404
+    page = supervisor.get("/agents/", {"by": "name", "q": "Dupont"}).content.decode()
+    assert f"/agents/comptes/{mine.pk}/" in page and f"/agents/comptes/{theirs.pk}/" not in page
+    activity = supervisor.get("/agents/activite/").content.decode()
+    assert REASON in activity and pension_agent.agent.email in activity
+    assert "Appel de la Caisse" not in activity and str(theirs.pk) not in activity
+    assert farm_agent.agent.email not in activity   # neither its events nor its name in the list of agents
+    everything = agent_client(make_agent(role="supervisor")).get("/agents/activite/").content.decode()
+    assert "Appel de la Caisse" in everything and REASON in everything
+
+
 def test_the_member_page_shows_the_record_and_the_account_state(make_agent, agent_client, make_account,
                                                                pension) -> None:
     account = make_account(pension, factors=("email", "sms"), mobile="+33612345678")
@@ -71,7 +91,40 @@ def test_an_agent_cannot_see_nor_act_on_another_organisations_member(make_agent,
     assert response.status_code == 404
     response = client.post(f"/agents/comptes/{other.pk}/end_sessions/", {"reason": REASON})
     assert response.status_code == 404
-    assert not Event.objects.filter(kind__startswith="backoffice.").exists()
+    assert not Event.objects.filter(kind__startswith="backoffice.").exclude(kind="backoffice.refused").exists()
+    assert not Event.objects.filter(account_id=other.pk, actor__startswith="agent:").exists()
+
+
+def test_refused_attempts_are_audited_without_confirming_an_account_elsewhere(make_agent, agent_client,
+                                                                             make_account, pension, farm) -> None:
+    """A plain agent trying a supervisor-only action (403) or an account of another organisation (404) leaves
+    a `backoffice.refused` with the agent; the other organisation's account is recorded exactly as an unknown
+    one, without its id, and the answers are the same."""
+    import uuid
+
+    mine, theirs = make_account(pension), make_account(farm)
+    enrolled = make_agent(pension)
+    client = agent_client(enrolled)
+    assert client.post(f"/agents/comptes/{mine.pk}/disable/", {"reason": REASON}).status_code == 403
+    assert client.post(f"/agents/comptes/{mine.pk}/remove_factors/", {"reason": REASON}).status_code == 403
+    assert client.post(f"/agents/comptes/{mine.pk}/bogus/", {"reason": REASON}).status_code == 403
+    assert client.get("/agents/activite/").status_code == 403
+    elsewhere = client.post(f"/agents/comptes/{theirs.pk}/disable/", {"reason": REASON})
+    nowhere = client.post(f"/agents/comptes/{uuid.uuid4()}/disable/", {"reason": REASON})
+    assert elsewhere.status_code == nowhere.status_code == 404
+    assert elsewhere.content == nowhere.content
+    assert client.get(f"/agents/comptes/{theirs.pk}/").status_code == 404
+    refused = Event.objects.filter(kind="backoffice.refused").order_by("id")
+    assert all(e.actor == enrolled.agent.actor and e.ip == "127.0.0.1" for e in refused)
+    assert [(e.data["action"], e.data["refusal"], e.account_id, e.organisation) for e in refused] == [
+        ("disable", "supervisor_only", mine.pk, pension), ("remove_factors", "supervisor_only", mine.pk, pension),
+        ("bogus", "unknown_action", mine.pk, pension), ("activity", "supervisor_only", None, None),
+        ("disable", "not_found", None, None), ("disable", "not_found", None, None), ("view", "not_found", None, None)]
+    assert str(theirs.pk) not in str(list(Event.objects.filter(actor=enrolled.agent.actor).values()))
+    mine.refresh_from_db()
+    assert mine.state == Account.State.ACTIVE
+    activity = agent_client(make_agent(role="supervisor")).get("/agents/activite/").content.decode()
+    assert "backoffice.refused" in activity
 
 
 def test_a_plain_agent_cannot_disable_an_account(make_agent, agent_client, make_account, pension) -> None:

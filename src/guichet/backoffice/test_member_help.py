@@ -150,3 +150,81 @@ def test_what_an_agent_sends_speaks_the_language_the_member_last_used(
     assert sent.language == language
     expected = {"en": "temporary password", "fr": "mot de passe provisoire"}[language]
     assert expected in (sent.subject + sent.body).lower()
+
+
+def test_no_temporary_password_nor_link_is_sent_for_a_disabled_account(make_agent, agent_client, make_account,
+                                                                        pension, smtp_sink) -> None:
+    """An account is disabled because something is wrong (a stolen mailbox): the console neither offers nor
+    does what would put a working credential in the channel on record, for a plain agent or a supervisor."""
+    account = make_account(pension)
+    pending = make_account(pension, state="pending")
+    supervisor = agent_client(make_agent(role="supervisor"))
+    for disabled in (account, pending):
+        assert supervisor.post(f"/agents/comptes/{disabled.pk}/disable/",
+                               {"reason": "Boîte mail du membre piratée"}).status_code == 302
+    plain = agent_client(make_agent(pension))
+    for client in (plain, supervisor):
+        page = client.get(f"/agents/comptes/{account.pk}/").content.decode()
+        assert "/reset_password/" not in page and "/resend_activation/" not in page
+        assert "/unlock/" in page   # what gives nothing to anyone stays available
+        for disabled, action in ((account, "reset_password"), (pending, "resend_activation")):
+            response = client.post(f"/agents/comptes/{disabled.pk}/{action}/", {"reason": REASON, "channel": "email"})
+            assert response.status_code == 400
+            assert must_find(r'class="error-summary" role="alert" data-code="([^"]+)"',
+                             response.content.decode())[1] == "backoffice.account_disabled"
+    assert not Message.objects.filter(account_id__in=[account.pk, pending.pk]).exists()   # nothing sent at all
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD) and not account.must_change_password
+    assert not Event.objects.filter(kind__in=("backoffice.reset_password", "backoffice.resend_activation",
+                                              "password.temporary_set")).exists()
+
+
+def test_enabling_an_account_revives_no_temporary_password(make_agent, agent_client, make_account, pension,
+                                                           smtp_sink) -> None:
+    """A temporary password sent before the account was disabled (perhaps to the thief's mailbox) is cancelled
+    when a supervisor enables the account, as its links and codes are: a fresh reset is needed."""
+    account = make_account(pension)
+    plain = agent_client(make_agent(pension))
+    plain.post(f"/agents/comptes/{account.pk}/reset_password/", {"reason": REASON, "channel": "email"})
+    password = smtp_sink.last_to(account.email).code
+    assert Account.objects.get(pk=account.pk).check_password(password)
+    supervisor = agent_client(make_agent(role="supervisor"))
+    supervisor.post(f"/agents/comptes/{account.pk}/disable/", {"reason": "Boîte mail du membre piratée"})
+    response = supervisor.post(f"/agents/comptes/{account.pk}/enable/", {"reason": "Boîte mail récupérée"})
+    assert response.status_code == 302
+    page = supervisor.get(response["Location"]).content.decode()
+    assert 'data-code="backoffice.done.enable_password_cleared"' in page
+    account.refresh_from_db()
+    assert account.state == Account.State.ACTIVE and not account.has_usable_password()
+    assert not account.must_change_password
+    assert Event.objects.get(kind="account.enabled", account_id=account.pk).data["password_cleared"] is True
+    member = MemberBrowser(pension.slug)
+    assert member.submit({"identifier": account.email, "password": password}, "sign_in") == "credentials"
+    # A fresh reset, now that the account is enabled, works.
+    plain.post(f"/agents/comptes/{account.pk}/reset_password/", {"reason": REASON, "channel": "email"})
+    fresh = smtp_sink.last_to(account.email).code
+    assert member.submit({"identifier": account.email, "password": fresh}, "sign_in") not in ("credentials", "")
+
+
+def test_a_password_set_while_the_account_was_disabled_never_becomes_live(make_agent, agent_client, make_account,
+                                                                         pension) -> None:
+    """Defence in depth: should any path set a password on a disabled account (the console refuses to), enabling
+    the account clears it; a password the member chose before the disabling is kept."""
+    from django.utils import timezone
+
+    from guichet.identities import actions
+
+    kept, armed = make_account(pension), make_account(pension)
+    supervisor = agent_client(make_agent(role="supervisor"))
+    for account in (kept, armed):
+        supervisor.post(f"/agents/comptes/{account.pk}/disable/", {"reason": "Fraude suspectée"})
+    armed.refresh_from_db()
+    password = actions.set_temporary_password(armed, now=timezone.now(), actor="test", reason="a careless path")
+    for account in (kept, armed):
+        supervisor.post(f"/agents/comptes/{account.pk}/enable/", {"reason": "Fraude levée"})
+        account.refresh_from_db()
+        assert account.state == Account.State.ACTIVE
+    assert kept.check_password(PASSWORD)
+    assert not armed.check_password(password) and not armed.has_usable_password()
+    member = MemberBrowser(pension.slug)
+    assert member.submit({"identifier": armed.email, "password": password}, "sign_in") == "credentials"

@@ -1,7 +1,9 @@
 """Lock-out of console sign-ins: 5 failures lock for 15 minutes, then each failure locks again, longer.
 
 The identity keys and the escalation are security.lockout's; only the table differs (agents belong
-to no single organisation). An unknown email is counted too, and answered the same way.
+to no single organisation). An unknown email is counted too, and answered the same way. As for members, the
+record is forgotten after a quiet day (RULE.forget_after, 24 hours counted from the last failure or the end of
+the last lock, whichever is later): a lock over long ago does not make the next single failure lock again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from guichet.backoffice.models import Agent, AgentThrottle
 from guichet.policy.model import Lockout
 from guichet.security import lockout
 
-RULE = Lockout(max_failures=5, duration=timedelta(minutes=15), escalate=True, max_duration=timedelta(hours=24))
+RULE = Lockout(max_failures=5, duration=timedelta(minutes=15), escalate=True, max_duration=timedelta(hours=24),
+               forget_after=timedelta(hours=24))
 
 
 def key_for(agent: Agent | None, email: str) -> str:
@@ -53,6 +56,8 @@ def reserve(key: str, now: datetime) -> Attempt:
     row = _row_for_update(key)
     if row.locked_until is not None and now < row.locked_until:
         return Attempt(False, lockout.Status(row.locked_until))   # refused unchecked, not counted
+    if _forgotten(row, now):
+        row.failures, row.locks, row.locked_until = 0, 0, None
     row.failures += 1
     row.last_failure_at = now
     lock = row.locks > 0 or row.failures >= RULE.max_failures
@@ -61,6 +66,12 @@ def reserve(key: str, now: datetime) -> Attempt:
         row.locks += 1
     row.save()
     return Attempt(True, lockout.Status(row.locked_until, just_locked=lock))
+
+
+def _forgotten(row: AgentThrottle, now: datetime) -> bool:
+    """Quiet for RULE.forget_after since the last failure and since the end of the last lock."""
+    quiet_since = max(filter(None, (row.last_failure_at, row.locked_until)), default=None)
+    return quiet_since is not None and now - quiet_since >= RULE.forget_after
 
 
 def record_success(key: str) -> None:

@@ -145,6 +145,28 @@ def test_serve_answers_over_http_with_security_headers(tmp_path: Path) -> None:
     assert '"GET / HTTP/1.1" 200' in output  # the access log goes to standard output
 
 
+def test_the_access_log_keeps_no_query_string_nor_referrer(tmp_path: Path) -> None:
+    """An agent's enrolment link (?jeton=, valid 72 hours) and the console's search text (?q=) stay out of the
+    log collector: `guichet serve` logs the path, never the query string, nor the Referer (the previous page's
+    address, query string included)."""
+    environment = production_environment(tmp_path)
+    subprocess.run(guichet("migrate", "--verbosity", "0"), env=environment, cwd=settings.BASE_DIR,  # noqa: S603
+                   check=True, stdin=subprocess.DEVNULL)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    token = "SECRET-ENROLMENT-TOKEN-xyz"
+    headers = {"Host": "guichet.example", "X-Forwarded-Proto": "https",
+               "Referer": "https://guichet.example/agents/?by=name&q=Hortense+Dupont-Secret"}
+    with running(guichet("serve", "--bind", f"127.0.0.1:{port}"), port, environment, log):
+        enrolment = get(port, f"/agents/activation/?jeton={token}", headers)
+        search = get(port, "/agents/?by=name&q=Hortense+Dupont-Secret", headers)
+    assert enrolment.status == search.status == 302, log.read_text()
+    output = log.read_text()
+    assert '"GET /agents/activation/ HTTP/1.1" 302' in output and '"GET /agents/ HTTP/1.1" 302' in output, output
+    assert token not in output and "jeton" not in output, output
+    assert "Hortense" not in output and "q=" not in output, output
+
+
 def test_serve_refuses_a_database_without_migrations(tmp_path: Path) -> None:
     result = subprocess.run(guichet("serve", "--bind", f"127.0.0.1:{free_port()}"),  # noqa: S603
                             env=production_environment(tmp_path), cwd=settings.BASE_DIR,

@@ -73,10 +73,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/search.html", context)
 
 
-def _account_in_scope(agent: Agent, account_id: uuid.UUID) -> Account:
-    """The account, or 404 if it is unknown or outside the agent's organisations (both look the same)."""
+def _account_in_scope(request: HttpRequest, account_id: uuid.UUID, action: str) -> Account:
+    """The account, or 404 if it is unknown or outside the agent's organisations (both look the same, in the
+    answer and in the audited refusal)."""
+    agent = _agent(request)
     account = Account.objects.select_related("organisation", "member").filter(pk=account_id).first()
     if account is None or not agents.may_act_on(agent, account.organisation):
+        consultations.refused(agent, action=action, refusal="not_found", account=None, ip=client_ip(request))
         raise Http404
     return account
 
@@ -100,6 +103,8 @@ def _status(account: Account) -> dict[str, Any]:
 def _applicable(agent: Agent, account: Account) -> list[str]:
     """The actions this agent may do and that make sense in the account's state."""
     hidden = {"enable" if account.state != Account.State.DISABLED else "disable"}
+    if account.state == Account.State.DISABLED:
+        hidden |= member_actions.NOT_WHEN_DISABLED
     if account.state != Account.State.PENDING:
         hidden.add("resend_activation")
     if not (account.factors.exists() or account.passkeys.exists()):
@@ -139,20 +144,24 @@ def _member_page(request: HttpRequest, account: Account, *, status: int = 200,
         "forms": _forms(agent, account, **form_state),
         "flash": {"code": flash, "text": notices.text(flash)} if flash in notices.MESSAGES else None,
         "failed": form_state.get("failed", ""), "problems": problems or [],
+        "disabled_note": notices.text("backoffice.account_disabled")
+        if account.state == Account.State.DISABLED else "",
     }, status=status)
 
 
 @agent_required
 def member(request: HttpRequest, account_id: uuid.UUID) -> HttpResponse:
-    return _member_page(request, _account_in_scope(_agent(request), account_id))
+    return _member_page(request, _account_in_scope(request, account_id, "view"))
 
 
 @require_POST
 @agent_required
 def act(request: HttpRequest, account_id: uuid.UUID, action: str) -> HttpResponse:
     agent = _agent(request)
-    account = _account_in_scope(agent, account_id)
+    account = _account_in_scope(request, account_id, action)
     if not member_actions.allowed(agent, account, action):
+        refusal = "supervisor_only" if action in member_actions.SUPERVISOR_ONLY else "unknown_action"
+        consultations.refused(agent, action=action, refusal=refusal, account=account, ip=client_ip(request))
         return _member_page(request, account, status=403, problems=[error("backoffice.forbidden")])
     values = {"reason": request.POST.get("reason", "")[:2000], "channel": request.POST.get("channel", "")}
     try:

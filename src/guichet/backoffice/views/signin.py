@@ -72,6 +72,9 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
+    # A session that had already ended (idle...) is recorded as such by current(), not as a sign-out.
+    if sessions.current(request) is None:
+        request.session.pop(sessions.EXPIRED_KEY, None)
     sessions.sign_out(request)
     return redirect(reverse("backoffice:login") + "?deconnecte=1")
 

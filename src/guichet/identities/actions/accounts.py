@@ -113,16 +113,30 @@ def disable(account: Account, *, actor: str, ip: str | None, reason: str = "", n
 
 
 @transaction.atomic
-def enable(account: Account, *, actor: str, ip: str | None, reason: str = "") -> None:
-    """Back to the state the account had when it was disabled (kept in the audit event)."""
+def enable(account: Account, *, actor: str, ip: str | None, reason: str = "") -> bool:
+    """Back to the state the account had when it was disabled (kept in the audit event).
+
+    Enabling revives no secret sent before (disable() killed the links and codes): a temporary password not yet
+    replaced, or any password set since the account was disabled, is cleared too, so a password that went to
+    the mailbox or phone the account was disabled for never becomes live. The member then needs a fresh reset
+    (recovery, or an agent's). Returns whether a password was cleared (audited as `password_cleared`)."""
     from guichet.audit.models import Event
 
     disabled = Event.objects.filter(kind="account.disabled", account_id=account.id).order_by("-at", "-id").first()
     previous = (disabled.data.get("previous_state") if disabled else None) or Account.State.ACTIVE
     account.state = Account.State.PENDING if previous == Account.State.PENDING else Account.State.ACTIVE
-    account.save(update_fields=["state"])
+    fields = ["state"]
+    set_while_disabled = bool(disabled and account.password_changed_at and account.password_changed_at >= disabled.at)
+    cleared = account.has_usable_password() and (account.must_change_password or set_while_disabled)
+    if cleared:
+        account.set_unusable_password()
+        account.must_change_password = False
+        account.password_expires_at = None
+        fields += ["password", "must_change_password", "password_expires_at"]
+    account.save(update_fields=fields)
     record("account.enabled", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
-           reason=reason, state=account.state)
+           reason=reason, state=account.state, password_cleared=cleared)
+    return cleared
 
 
 # Recovery, first sign-in and password change -----------------------------------------------------

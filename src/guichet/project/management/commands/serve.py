@@ -24,6 +24,13 @@ WSGI_APPLICATION = "guichet.project.wsgi:application"
 DECIDED_WARNINGS = {"security.W005", "security.W008", "security.W021"}
 
 
+# gunicorn's default access log format, with the path instead of the request line and no Referer: a query
+# string may carry a secret (an agent's enrolment link ?jeton=, valid 72 hours) or personal data (the console's
+# search ?q=, a name or an email), and the Referer is the previous page's address with its query string. The
+# columns stay those of the combined log format (the Referer column is "-") for the operator's log parsers.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "-" "%(a)s"'
+
+
 def default_workers() -> int:
     """WEB_CONCURRENCY if set, else gunicorn's advice for synchronous workers: 2 per core, plus 1."""
     raw = os.environ.get("WEB_CONCURRENCY", "").strip()
@@ -60,6 +67,7 @@ def gunicorn_arguments(bind: str, workers: int) -> list[str]:
         "--bind", bind,
         "--workers", str(workers),
         "--access-logfile", "-",  # one line per request on stdout, for the operator's log collector
+        "--access-logformat", ACCESS_LOG_FORMAT,
         "--error-logfile", "-",
         "--timeout", "30",
         "--graceful-timeout", "20",
