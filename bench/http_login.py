@@ -161,7 +161,9 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
             continue
         command, parent = (Path(f"/proc/{pid}/comm").read_text().strip() if Path(f"/proc/{pid}/comm").exists()
                            else ""), int(rest[1])
-        seconds = (int(rest[11]) + int(rest[12])) / tick
+        # Its own CPU and that of its children that ended (a PostgreSQL backend whose connection closed is
+        # counted in the postmaster's from then on): nothing is lost when a process ends during a level.
+        seconds = sum(int(field) for field in rest[11:15]) / tick
         if server_pid in (pid, parent):
             used["guichet"] += seconds
         elif command.startswith("postgres"):
