@@ -4,6 +4,7 @@ live HTTP server, a member signing in on the real pages in between."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 from typing import Any
@@ -473,6 +474,63 @@ def test_a_replayed_code_revokes_the_tokens_it_gave(farm: Organisation, farm_mem
     tokens = other.token(other.code(browser)).json()
     assert app.token(code).status_code == 400
     assert other.userinfo(tokens["access_token"]).status_code == 200
+
+
+
+@pytest.mark.django_db(transaction=True)   # each thread its own connection and real transactions
+def test_two_redemptions_of_one_code_at_once_give_tokens_once(farm: Organisation, farm_member: Account,
+                                                               make_client: Any, monkeypatch: Any) -> None:
+    """Two token requests with the same code at the same moment (a thief racing the application): one gets
+    tokens, the other invalid_grant and, as for any replay, what the first got is revoked. The requests are
+    held together just after django-oauth-toolkit found the code valid (its validate_code, wrapped): without
+    a lock both went on to issue tokens. With it the second waits for the first, so the first waits here
+    for a second in vain."""
+    import threading
+
+    from django.db import connection
+    from oauth2_provider.models import get_refresh_token_model
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+
+    app, browser = direct.App(farm, make_client(farm)), Client()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)
+    found_valid = OAuth2Validator.validate_code
+    together, start = threading.Barrier(2, timeout=1), threading.Barrier(2, timeout=10)
+
+    def validate_code(self: Any, *args: Any, **kwargs: Any) -> bool:
+        valid: bool = found_valid(self, *args, **kwargs)
+        if valid:
+            try:
+                together.wait()
+            except threading.BrokenBarrierError:
+                pass   # the other redemption is not (or not yet) this far
+        return valid
+
+    monkeypatch.setattr(OAuth2Validator, "validate_code", validate_code)
+    answers: list[Any] = []
+
+    def redeem() -> None:
+        try:
+            start.wait()
+            answers.append(app.token(code))
+        except BaseException as error:  # reported below: an exception in a thread would be lost
+            answers.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=redeem) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(str(getattr(answer, "status_code", answer)) for answer in answers) == ["200", "400"], answers
+    won, lost = sorted(answers, key=lambda answer: answer.status_code)
+    assert json.loads(lost.content)["error"] == "invalid_grant"
+    # One family of tokens was ever issued, and the reuse revoked it.
+    assert get_refresh_token_model().objects.count() == 1
+    assert app.userinfo(won.json()["access_token"]).status_code == 401
+    assert app.refresh(won.json()["refresh_token"]).json()["error"] == "invalid_grant"
+    assert Event.objects.filter(kind="oidc.code_replayed", account_id=farm_member.pk).count() == 1
 
 
 # Checked by the security review and found sound (kept as regression tests).

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.db import OperationalError, connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from oauth2_provider.settings import oauth2_settings
@@ -15,9 +18,32 @@ from guichet.oidc.provider.binding import OrganisationServer
 from guichet.oidc.provider.validator import CLAIM_SCOPES, issuer
 from guichet.organisations.resolve import by_slug
 
+# How long a redemption waits for another one of the same code (file SQLite waits through busy_timeout;
+# PostgreSQL through the row lock).
+_REDEMPTION_WAIT_SECONDS = 5.0
+
 
 class Token(OrganisationServer, TokenView):
-    pass
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") != "authorization_code":
+            return super().post(request, *args, **kwargs)
+        # A code is redeemed in one transaction, from the Grant's row lock (the validator's validate_code)
+        # to its deletion: a second redemption of the same code waits for the first to commit, then finds
+        # the code gone and is answered like any replay (invalid_grant, the first one's tokens revoked).
+        # django-oauth-toolkit alone checks the Grant, issues the tokens, and deletes the Grant last: two
+        # redemptions at once both issued tokens.
+        deadline = time.monotonic() + _REDEMPTION_WAIT_SECONDS
+        while True:
+            try:
+                with transaction.atomic():
+                    response: HttpResponse = super().post(request, *args, **kwargs)
+                    return response
+            except OperationalError as error:
+                # SQLite's shared-cache memory databases (the test suite's) answer "table is locked" at once
+                # where a file database waits (busy_timeout): try again shortly. Everything was rolled back.
+                if connection.vendor != "sqlite" or "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
 
 class UserInfo(OrganisationServer, UserInfoView):

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from jwcrypto import jwt
 from jwcrypto.common import JWException
-from oauth2_provider.models import get_application_model, get_refresh_token_model
+from oauth2_provider.models import get_application_model, get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
@@ -190,6 +190,10 @@ class OrganisationValidator(OAuth2Validator):
 
     def validate_code(self, client_id: str, code: str, client: Any, request: Request, *args: Any,
                       **kwargs: Any) -> bool:
+        # Single use under concurrency: the token view redeems a code in one transaction; this row lock makes
+        # another redemption of the same code wait until this one has committed (and deleted the Grant), so
+        # it then fails below as a replay. (SQLite: the transaction itself holds the database's write lock.)
+        get_grant_model().objects.select_for_update().filter(code=code, application=client).first()
         # Ending the account's sessions deletes its codes (logout.revoke_every_token); this holds whatever
         # path made the account inactive.
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
