@@ -66,9 +66,10 @@ def farm_member(make_member: Callable[..., Account], farm: Organisation) -> Acco
 
 @pytest.fixture
 def make_client() -> Callable[..., NewClient]:
-    def make(organisation: Organisation, public: bool = False) -> NewClient:
+    def make(organisation: Organisation, public: bool = False,
+             scopes: tuple[str, ...] = ("openid", "profile", "email", "member")) -> NewClient:
         return add_client(organisation, name="Espace adhérent", redirect_uris=[CALLBACK],
-                          post_logout_redirect_uris=[AFTER_LOGOUT], public=public)
+                          post_logout_redirect_uris=[AFTER_LOGOUT], public=public, scopes=list(scopes))
 
     return make
 

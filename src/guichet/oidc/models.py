@@ -19,10 +19,16 @@ class Client(models.Model):
     application = models.OneToOneField(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE,
                                        related_name="guichet_client")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="oidc_clients")
+    scopes = models.CharField(max_length=255, help_text="The scopes it may ask for, space separated "
+                                                        "(always openid); asking for another is refused")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.application_id}"
+
+    @property
+    def allowed_scopes(self) -> list[str]:
+        return self.scopes.split()
 
 
 class FederatedIdentity(models.Model):

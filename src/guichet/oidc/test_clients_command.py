@@ -32,6 +32,19 @@ def test_add_prints_the_credentials_once_and_stores_the_secret_hashed(farm: Orga
     assert Client.objects.get(application=application).organisation == farm
     assert Event.objects.filter(kind="oidc.client_created", organisation=farm).exists()
     assert values["client_id"] in run("clients", "list", "--organisation", farm.slug)
+    # No --scope: who the member is and their member number, nothing more.
+    assert values["scopes"] == "openid member" == Client.objects.get(application=application).scopes
+
+
+def test_scopes_are_named_with_scope_and_listed(farm: Organisation) -> None:
+    out = run("clients", "add", "--organisation", farm.slug, "--name", "Rendez-vous", "--scope", "email",
+              "--scope", "profile", "--redirect-uri", "https://rdv.example/callback")
+    values = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    assert values["scopes"] == "openid profile email"              # openid always, in the usual order
+    assert Client.objects.get().scopes == "openid profile email"
+    listed = run("clients", "list", "--organisation", farm.slug)
+    assert values["client_id"] in listed and "scopes: openid profile email" in listed
+    assert Event.objects.get(kind="oidc.client_created").data["scopes"] == ["openid", "profile", "email"]
 
 
 def test_a_public_client_has_no_secret(farm: Organisation) -> None:
@@ -45,6 +58,7 @@ def test_a_public_client_has_no_secret(farm: Organisation) -> None:
     (["--name", "A"], "at least one redirect URI"),
     (["--name", "A", "--redirect-uri", "app.example/cb"], "absolute address"),
     (["--name", "A", "--redirect-uri", "https://a.example/cb#x"], "no fragment"),
+    (["--name", "A", "--redirect-uri", "https://a.example/cb", "--scope", "address"], "invalid choice"),
 ])
 def test_bad_clients_are_refused_and_nothing_is_created(farm: Organisation, args: list[str], words: str) -> None:
     if "--organisation" not in args:

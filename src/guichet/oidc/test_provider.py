@@ -237,7 +237,8 @@ def test_a_third_party_application_asks_the_member_first(live_base: str, farm: O
                                                          farm_member: Account) -> None:
     from guichet.oidc.provider.clients import add_client
 
-    client = add_client(farm, name="Simulateur retraite", redirect_uris=[CALLBACK], skip_authorization=False)
+    client = add_client(farm, name="Simulateur retraite", redirect_uris=[CALLBACK], skip_authorization=False,
+                        scopes=["openid", "profile"])
     app, browser = RelyingParty(live_base, farm.slug, client), Browser()
     app.session.scope = "openid profile"
     consent = sign_in(browser, live_base, browser.go(app.authorization_url(), stop_at=CALLBACK), farm_member,
@@ -246,6 +247,7 @@ def test_a_third_party_application_asks_the_member_first(live_base: str, farm: O
     refused = browser.submit(consent.page, {"action": "deny"}, stop_at=CALLBACK)
     assert _error(refused.url) == "access_denied"
     again = RelyingParty(live_base, farm.slug, client)
+    again.session.scope = "openid profile"
     consent = browser.go(again.authorization_url(), stop_at=CALLBACK)
     allowed = browser.submit(consent.page, {"action": "allow"}, stop_at=CALLBACK)
     assert again.verified_id_token(again.tokens(allowed.url)["id_token"])["sub"] == str(farm_member.pk)
@@ -531,6 +533,30 @@ def test_two_redemptions_of_one_code_at_once_give_tokens_once(farm: Organisation
     assert app.userinfo(won.json()["access_token"]).status_code == 401
     assert app.refresh(won.json()["refresh_token"]).json()["error"] == "invalid_grant"
     assert Event.objects.filter(kind="oidc.code_replayed", account_id=farm_member.pk).count() == 1
+
+
+
+@in_process
+def test_a_client_gets_only_the_scopes_it_was_registered_for(farm: Organisation, farm_member: Account) -> None:
+    """Asking for a scope the client may not have is refused (invalid_scope, back to the application), not
+    narrowed: the registration is corrected, rather than an application finding claims missing later."""
+    from guichet.oidc.provider.clients import add_client
+
+    client = add_client(farm, name="Prise de rendez-vous", redirect_uris=[CALLBACK])   # the default scopes
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    greedy = direct.App(farm, client, scope="openid profile member email")
+    answer = greedy.authorize(browser)
+    assert direct.error_in(answer) == "invalid_scope"
+    assert "profile email" in parse_qs(urlsplit(answer["Location"]).query)["error_description"][0]
+    assert not Event.objects.filter(kind="oidc.authorized").exists()
+    # What it was registered for works; so does asking for less.
+    tokens = direct.App(farm, client, scope="openid member").signed_in_tokens(farm_member)
+    record = farm_member.member
+    assert record is not None
+    assert direct.App(farm, client).userinfo(tokens["access_token"]).json() == {
+        "sub": str(farm_member.pk), "member_number": record.member_number}
+    assert direct.App(farm, client, scope="openid").signed_in_tokens(farm_member)["scope"] == "openid"
 
 
 # Checked by the security review and found sound (kept as regression tests).

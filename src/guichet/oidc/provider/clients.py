@@ -19,10 +19,31 @@ class ClientProblem(ValueError):
     """The client cannot be registered as asked (the message says why)."""
 
 
+# What a client may ask for when the operator names no scope: who the member is (`sub`) and their member
+# number, the key to the organisation's own records, which is what a member space needs. Name, birth date and
+# email address are given only to clients registered for them (docs/oidc.md, "Scopes and claims").
+DEFAULT_SCOPES = ("openid", "member")
+
+
+def known_scopes() -> list[str]:
+    return list(oauth2_settings.SCOPES)
+
+
+def client_scopes(scopes: list[str] | None) -> list[str]:
+    """The scopes a client is registered for: the ones named (openid always among them, first), or the default."""
+    if not scopes:
+        return list(DEFAULT_SCOPES)
+    unknown = [scope for scope in scopes if scope not in oauth2_settings.SCOPES]
+    if unknown:
+        raise ClientProblem(f"unknown scope {unknown[0]!r} (known: {', '.join(known_scopes())})")
+    return [scope for scope in known_scopes() if scope == "openid" or scope in scopes]
+
+
 @dataclass(frozen=True)
 class NewClient:
     client_id: str
     client_secret: str   # shown once, stored hashed; empty for a public client
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
 
 
 def check_uri(uri: str, what: str) -> str:
@@ -38,14 +59,16 @@ def check_uri(uri: str, what: str) -> str:
 @transaction.atomic
 def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str],
                post_logout_redirect_uris: list[str] | None = None, public: bool = False,
-               skip_authorization: bool = True) -> NewClient:
-    """A new application of the organisation. Operators' clients are first-party: no consent page."""
+               skip_authorization: bool = True, scopes: list[str] | None = None) -> NewClient:
+    """A new application of the organisation, which may ask for `scopes` (DEFAULT_SCOPES when none are
+    named). Operators' clients are first-party: no consent page."""
     if not name.strip():
         raise ClientProblem("the client needs a name")
     if not redirect_uris:
         raise ClientProblem("the client needs at least one redirect URI")
     uris = [check_uri(u, "redirect URI") for u in redirect_uris]
     logout_uris = [check_uri(u, "post-logout redirect URI") for u in post_logout_redirect_uris or []]
+    allowed = client_scopes(scopes)
     secret = "" if public else generate_client_secret()
     application = get_application_model().objects.create(
         name=name.strip(), redirect_uris=" ".join(uris), post_logout_redirect_uris=" ".join(logout_uris),
@@ -53,10 +76,10 @@ def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str
         authorization_grant_type=AbstractApplication.GRANT_AUTHORIZATION_CODE, client_secret=secret,
         skip_authorization=skip_authorization, algorithm=AbstractApplication.RS256_ALGORITHM,
     )
-    Client.objects.create(application=application, organisation=organisation)
+    Client.objects.create(application=application, organisation=organisation, scopes=" ".join(allowed))
     record("oidc.client_created", organisation=organisation, actor="operator", client=application.client_id,
-           name=application.name, public=public)
-    return NewClient(application.client_id, secret)
+           name=application.name, public=public, scopes=allowed)
+    return NewClient(application.client_id, secret, tuple(allowed))
 
 
 def clients_of(organisation: Organisation) -> list[Client]:

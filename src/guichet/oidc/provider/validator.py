@@ -156,7 +156,7 @@ class OrganisationValidator(OAuth2Validator):
     def _load_application(self, client_id: str, request: Request) -> Any:
         application = None
         if self.organisation is not None and client_id:
-            application = get_application_model().objects.filter(
+            application = get_application_model().objects.select_related("guichet_client").filter(
                 client_id=client_id, guichet_client__organisation=self.organisation).first()
         request.client = application
         return application
@@ -240,6 +240,18 @@ class OrganisationValidator(OAuth2Validator):
         if authentication is None or authentication.authenticated_at + _session_max() <= timezone.now():
             return False
         _remember(request, authentication)
+        return True
+
+    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: Request, *args: Any,
+                        **kwargs: Any) -> bool:
+        """Only the scopes the client was registered for (oidc.Client.scopes). Asking for another is refused
+        (invalid_scope, back to the application) rather than silently narrowed: see docs/decisions.md."""
+        if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        refused = [scope for scope in scopes if scope not in client.guichet_client.allowed_scopes]
+        if refused:
+            raise errors.InvalidScopeError(
+                description=f"This client may not ask for: {' '.join(refused)}.", request=request)
         return True
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Request, *args: Any,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from guichet.oidc.provider.clients import ClientProblem, add_client, clients_of
+from guichet.oidc.provider.clients import DEFAULT_SCOPES, ClientProblem, add_client, clients_of, known_scopes
 from guichet.oidc.provider.validator import issuer
 from guichet.organisations.models import Organisation
 
@@ -24,6 +24,9 @@ class Command(BaseCommand):
                             help="Exact address to return to after logout (repeatable)")
         parser.add_argument("--public", action="store_true",
                             help="A client that cannot keep a secret (mobile or single-page app): PKCE only")
+        parser.add_argument("--scope", action="append", default=[], choices=known_scopes(),
+                            help="A scope the client may ask for (repeatable; openid always). "
+                                 f"Default: {' '.join(DEFAULT_SCOPES)}")
 
     def handle(self, *args: Any, action: str, organisation: str, **options: Any) -> None:
         found = Organisation.objects.filter(slug=organisation).first()
@@ -32,16 +35,19 @@ class Command(BaseCommand):
         if action == "list":
             for client in clients_of(found):
                 app = client.application
-                self.stdout.write(f"{app.client_id}  {app.name}  {app.client_type}  {app.redirect_uris}")
+                self.stdout.write(f"{app.client_id}  {app.name}  {app.client_type}  scopes: {client.scopes}  "
+                                  f"{app.redirect_uris}")
             return
         try:
             new = add_client(found, name=options["name"] or "", redirect_uris=options["redirect_uri"],
-                             post_logout_redirect_uris=options["post_logout_redirect_uri"], public=options["public"])
+                             post_logout_redirect_uris=options["post_logout_redirect_uri"], public=options["public"],
+                             scopes=options["scope"])
         except ClientProblem as problem:
             raise CommandError(f"{problem}; nothing was created") from None
         self.stdout.write(f"issuer: {issuer(found)}")
         self.stdout.write(f"discovery: {issuer(found)}/.well-known/openid-configuration")
         self.stdout.write(f"client_id: {new.client_id}")
+        self.stdout.write(f"scopes: {' '.join(new.scopes)}")
         if new.client_secret:
             self.stdout.write(f"client_secret: {new.client_secret}")
             self.stdout.write("Keep the secret now: it is stored hashed and cannot be shown again.")
