@@ -559,6 +559,47 @@ def test_a_client_gets_only_the_scopes_it_was_registered_for(farm: Organisation,
     assert direct.App(farm, client, scope="openid").signed_in_tokens(farm_member)["scope"] == "openid"
 
 
+
+@in_process
+def test_consent_goes_to_the_request_the_page_showed(farm: Organisation, farm_member: Account) -> None:
+    """Another authorization request opened in the same browser (a pop-up, a tab a page opens) while the
+    member reads application X's consent page: "Allow" on X's page grants X, not the latest request."""
+    from guichet.oidc.provider.clients import add_client
+
+    x = direct.App(farm, add_client(farm, name="Simulateur retraite", redirect_uris=[CALLBACK],
+                                    skip_authorization=False), scope="openid")
+    y_callback = "http://127.0.0.1:9/other/callback"
+    y = direct.App(farm, add_client(farm, name="Autre application", redirect_uris=[y_callback],
+                                    skip_authorization=False, scopes=["openid", "profile", "member"]),
+                   scope="openid profile member")
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    page_x = x.authorize(browser)
+    assert page_x.status_code == 200
+    text = page_x.content.decode()
+    assert "Simulateur retraite" in text
+    x_request = re.search(r'name="request" value="([^"]*)"', text)
+    assert x_request is not None
+    page_y = browser.get(y.path("authorize") + "?" + y.authorization_query(redirect_uri=y_callback))   # unseen
+    assert page_y.status_code == 200 and "Autre application" in page_y.content.decode()
+    # The member clicks "Allow" on X's page (the form posts back to X's address, with X's request id):
+    allowed = browser.post(x.path("authorize") + "?" + x.authorization_query(),
+                           {"action": "allow", "request": x_request[1]})
+    code = direct.code_in(allowed)
+    tokens = x.token(code).json()
+    assert tokens["scope"] == "openid" and direct.claims_of(tokens["id_token"])["aud"] == x.client.client_id
+    # The same answer again, or a form without its request id, grants nothing.
+    assert browser.post(x.path("authorize"), {"action": "allow", "request": x_request[1]}).status_code == 400
+    assert browser.post(x.path("authorize"), {"action": "allow"}).status_code == 400
+    # Y's page still answers for Y.
+    y_request = re.search(r'name="request" value="([^"]*)"', page_y.content.decode())
+    assert y_request is not None
+    denied = browser.post(y.path("authorize"), {"action": "deny", "request": y_request[1]})
+    assert denied.status_code == 302 and denied["Location"].startswith(y_callback + "?error=access_denied")
+    # The page says who asks, and where the member will be sent back to.
+    assert "Vous retournerez ensuite sur 127.0.0.1:9." in text
+
+
 # Checked by the security review and found sound (kept as regression tests).
 
 @in_process

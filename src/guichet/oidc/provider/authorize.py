@@ -3,12 +3,15 @@
 Members not signed in go through the sign-in journey first and come back here (session["next"]); so do
 members asked to sign in again (prompt=login, or a session that signed in longer ago than max_age).
 First-party applications (created by operators) skip the consent page; others show it once per request.
+Each consent page carries the id of its own request (a hidden field): "Allow" grants what that page showed,
+whatever other authorization requests the browser opened meanwhile.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +37,8 @@ from guichet.web.html.pages import organisation_context
 # What of a validated request is kept in the session while the member reads the consent page.
 _KEPT = ("client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method",
          "nonce", "claims")
+# Consent pages a browser may have open at once (per organisation); the oldest request is forgotten first.
+_PENDING_AT_MOST = 5
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -65,20 +70,37 @@ class Authorize(OrganisationServer, View):
         kept = {key: credentials[key] for key in _KEPT if credentials.get(key)}
         if application.skip_authorization:
             return self._grant(request, scopes, kept, allow=True)
-        request.session[self._consent_key()] = {"scopes": scopes, "credentials": kept}
+        request_id = secrets.token_urlsafe(16)
+        pending = {key: value for key, value in self._pending(request).items() if isinstance(value, dict)}
+        pending[request_id] = {"scopes": scopes, "credentials": kept}
+        request.session[self._consent_key()] = dict(list(pending.items())[-_PENDING_AT_MOST:])
         descriptions = get_scopes_backend().get_all_scopes()
         return render(request, "oidc/consent.html", organisation_context(self.organisation) | {
-            "application": application, "scopes": [descriptions[s] for s in scopes if s in descriptions]})
+            "application": application, "request_id": request_id,
+            "return_to": urlsplit(kept["redirect_uri"]).netloc if kept.get("redirect_uri") else "",
+            "scopes": [descriptions[s] for s in scopes if s in descriptions]})
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
-        pending = request.session.pop(self._consent_key(), None)
-        if pending is None or outcomes.signed_in_account(request, slug) is None:
+        pending = self._pending(request)
+        answered = pending.pop(request.POST.get("request", ""), None)
+        if pending:
+            request.session[self._consent_key()] = pending
+        else:
+            request.session.pop(self._consent_key(), None)
+        if not isinstance(answered, dict) or outcomes.signed_in_account(request, slug) is None:
             return refused(request, self.organisation)
-        return self._grant(request, pending["scopes"], pending["credentials"],
+        return self._grant(request, answered["scopes"], answered["credentials"],
                            allow=request.POST.get("action") == "allow")
 
     def _consent_key(self) -> str:
         return f"oidc:consent:{self.organisation.slug}"
+
+    def _pending(self, request: HttpRequest) -> dict[str, Any]:
+        """The requests whose consent page is open in this browser, by id (oldest first)."""
+        pending = request.session.get(self._consent_key())
+        if not isinstance(pending, dict) or "credentials" in pending:   # none, or one kept before request ids
+            return {}
+        return dict(pending)
 
     def _grant(self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any], allow: bool) -> HttpResponse:
         application = get_application_model().objects.get(client_id=credentials["client_id"])
