@@ -486,7 +486,7 @@ def test_two_redemptions_of_one_code_at_once_give_tokens_once(farm: Organisation
     tokens, the other invalid_grant and, as for any replay, what the first got is revoked. The requests are
     held together just after django-oauth-toolkit found the code valid (its validate_code, wrapped): without
     a lock both went on to issue tokens. With it the second waits for the first, so the first waits here
-    for a second in vain."""
+    in vain (2 seconds)."""
     import threading
 
     from django.db import connection
@@ -497,7 +497,7 @@ def test_two_redemptions_of_one_code_at_once_give_tokens_once(farm: Organisation
     direct.sign_in(browser, farm_member)
     code = app.code(browser)
     found_valid = OAuth2Validator.validate_code
-    together, start = threading.Barrier(2, timeout=1), threading.Barrier(2, timeout=10)
+    together, start = threading.Barrier(2, timeout=2), threading.Barrier(2, timeout=10)
 
     def validate_code(self: Any, *args: Any, **kwargs: Any) -> bool:
         valid: bool = found_valid(self, *args, **kwargs)

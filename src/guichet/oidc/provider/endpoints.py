@@ -18,20 +18,19 @@ from guichet.oidc.provider.binding import OrganisationServer
 from guichet.oidc.provider.validator import CLAIM_SCOPES, issuer
 from guichet.organisations.resolve import by_slug
 
-# How long a redemption waits for another one of the same code (file SQLite waits through busy_timeout;
+# How long a token request waits for another one holding the lock (file SQLite waits through busy_timeout;
 # PostgreSQL through the row lock).
 _REDEMPTION_WAIT_SECONDS = 5.0
 
 
 class Token(OrganisationServer, TokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.POST.get("grant_type") != "authorization_code":
-            return super().post(request, *args, **kwargs)
-        # A code is redeemed in one transaction, from the Grant's row lock (the validator's validate_code)
-        # to its deletion: a second redemption of the same code waits for the first to commit, then finds
-        # the code gone and is answered like any replay (invalid_grant, the first one's tokens revoked).
-        # django-oauth-toolkit alone checks the Grant, issues the tokens, and deletes the Grant last: two
-        # redemptions at once both issued tokens.
+        # Each token request runs in one transaction (every grant: oauthlib, not this view, reads which it is).
+        # So a code is redeemed from the Grant's row lock (the validator's validate_code) to its deletion:
+        # a second redemption of the same code waits for the first to commit, then finds the code gone and
+        # is answered like any replay (invalid_grant, the first one's tokens revoked). django-oauth-toolkit
+        # alone checks the Grant, issues the tokens, and deletes the Grant last: two redemptions at once both
+        # issued tokens.
         deadline = time.monotonic() + _REDEMPTION_WAIT_SECONDS
         while True:
             try:
