@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass(frozen=True)
@@ -27,32 +27,40 @@ VARIABLES = [
              "Public address of Guichet, used in links sent to members. https:// in production."),
     Variable("ALLOWED_HOSTS", "", "Extra host names, comma-separated (the host of BASE_URL is always allowed)."),
     Variable("DATABASE_URL", "sqlite:///var/guichet.sqlite3",
-             "sqlite:///path or postgres://user:password@host:5432/name"),
-    Variable("REDIS_URL", "", "redis://host:6379/0. Required when several nodes share the load."),
+             "sqlite:///path or postgres://user:password@host:5432/name (also postgresql://, pgsql://)."),
+    Variable("REDIS_URL", "",
+             "redis://host:6379/0, rediss://... (TLS) or unix:///path. Required when several nodes share the load."),
     Variable("EMAIL_URL", "mailbox:",
              "smtp://user:password@host:25, smtp+starttls://...:587, smtps://...:465, or mailbox: "
              "(keep messages in the outbox only, for the demo)."),
     Variable("EMAIL_FROM", "Guichet <noreply@localhost>", "Default sender; an organisation's policy may override it."),
     Variable("SMS_URL", "mailbox:",
-             "https://token@provider.example/send (JSON POST {to, text, sender}) or mailbox:"),
+             "https://token@provider.example/send (JSON POST {to, text, sender}) or mailbox:. "
+             "http:// is refused in production (the token and the codes would travel in clear)."),
     Variable("POSTAL_URL", "mailbox:",
-             "file:///var/spool/guichet/letters (PDF letters for the print shop) or mailbox:"),
+             "file:///var/spool/guichet/letters (PDF letters for the print shop; an absolute path) or mailbox:"),
     Variable("DATA_DIR", "var", "Folder for the SQLite database and other local files."),
     Variable("POLICY_DIR", "policies/organisations", "Folder of the organisations' policy files."),
-    Variable("PASSWORD_ARGON2_TIME_COST", "2", "argon2id iterations (OWASP: 2 with 19 MiB)."),
-    Variable("PASSWORD_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB."),
-    Variable("PASSWORD_ARGON2_PARALLELISM", "1", "argon2id lanes."),
-    Variable("SESSION_IDLE_MINUTES", "15", "A member's session ends after this much inactivity."),
-    Variable("SESSION_MAX_HOURS", "8", "A member's session ends this long after sign-in, whatever happens."),
+    Variable("PASSWORD_ARGON2_TIME_COST", "2",
+             "argon2id iterations, at least 1 (OWASP: 2 with 19 MiB). Production refuses less than OWASP's "
+             "table: memory times iterations at least 35840 KiB (7168 KiB with 5, 19456 with 2, 47104 with 1)."),
+    Variable("PASSWORD_ARGON2_MEMORY_KIB", "19456",
+             "argon2id memory in KiB, at least 8 per lane; production refuses less than 7168."),
+    Variable("PASSWORD_ARGON2_PARALLELISM", "1", "argon2id lanes, at least 1."),
+    Variable("SESSION_IDLE_MINUTES", "15", "A member's session ends after this much inactivity (at least 1)."),
+    Variable("SESSION_MAX_HOURS", "8",
+             "A member's session ends this long after sign-in, whatever happens (at least 1)."),
     Variable("TRUSTED_PROXY_COUNT", "0",
-             "How many reverse proxies stand before Guichet (to read the client address from X-Forwarded-For)."),
+             "How many reverse proxies stand before Guichet (to read the client address from X-Forwarded-For); "
+             "0 or more."),
     Variable("LOG_FORMAT", "text", "text or json."),
     Variable("CAPTCHA_DIFFICULTY", "2000",
              "Work asked of a browser by the self-hosted proof-of-work CAPTCHA (about 1 s at 2000)."),
     Variable("METRICS_ALLOWED_IPS", "127.0.0.1,::1", "Client addresses allowed to read /metrics."),
     Variable("OUTBOX_LEASE_SECONDS", "120",
              "How long a worker holds a message it delivers; after a worker dies, another one takes the message "
-             "over after this long. Keep it well above the slowest delivery (SMTP times out after 20 s)."),
+             "over after this long. Keep it well above the slowest delivery (SMTP times out after 20 s): "
+             "production refuses less than 30."),
 ]
 
 _DEFAULTS = {v.name: v.default for v in VARIABLES}
@@ -99,6 +107,90 @@ def production_problems(*, secret_key: str, base_url: str, email_url: str, sms_u
         problems.append("DATABASE_URL points to SQLite: use PostgreSQL in production, or set "
                         "GUICHET_ALLOW_SQLITE_IN_PRODUCTION=1 for a single small node.")
     return problems
+
+
+# Smallest values that make sense anywhere, and the stricter floors of production (see docs/configuration.md).
+MINIMUMS = {"OUTBOX_LEASE_SECONDS": 1, "SESSION_IDLE_MINUTES": 1, "SESSION_MAX_HOURS": 1, "TRUSTED_PROXY_COUNT": 0,
+            "PASSWORD_ARGON2_TIME_COST": 1, "PASSWORD_ARGON2_MEMORY_KIB": 8, "PASSWORD_ARGON2_PARALLELISM": 1,
+            "CAPTCHA_DIFFICULTY": 1}
+PRODUCTION_MINIMUMS = {"OUTBOX_LEASE_SECONDS": 30, "PASSWORD_ARGON2_MEMORY_KIB": 7168}
+# OWASP's argon2id table (m=47104 t=1, 19456 t=2, 12288 t=3, 9216 t=4, 7168 t=5): memory x iterations >= this.
+ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB = 35840
+SCHEMES = {
+    "EMAIL_URL": ("mailbox", "smtp", "smtp+starttls", "smtps"),
+    "SMS_URL": ("mailbox", "http", "https"),
+    "POSTAL_URL": ("mailbox", "file"),
+    "REDIS_URL": ("redis", "rediss", "unix"),
+    "DATABASE_URL": ("sqlite", "postgres", "postgresql", "pgsql"),
+}
+LOG_FORMATS = ("text", "json")
+
+
+def problems(*, production: bool, database_url: str) -> list[str]:
+    """Every value that cannot work (numbers, URLs, choices), and in production every unsafe one: all of them,
+    so that an operator fixes them in one go. `database_url` is DATABASE_URL as the settings resolved it."""
+    found: list[str] = []
+    numbers: dict[str, int] = {}
+    for name, minimum in MINIMUMS.items():
+        raw = get(name)
+        try:
+            numbers[name] = int(raw)
+        except ValueError:
+            found.append(f"{name} must be a whole number, not {raw!r}.")
+            continue
+        floor = max(minimum, PRODUCTION_MINIMUMS.get(name, minimum)) if production else minimum
+        if numbers[name] < floor:
+            found.append(f"{name} must be at least {floor}{' in production' if floor > minimum else ''}, "
+                         f"not {numbers[name]}.")
+    memory, lanes = numbers.get("PASSWORD_ARGON2_MEMORY_KIB"), numbers.get("PASSWORD_ARGON2_PARALLELISM")
+    if memory is not None and lanes is not None and lanes >= 1 and memory < 8 * lanes:
+        found.append(f"PASSWORD_ARGON2_MEMORY_KIB must be at least 8 KiB per lane (8 x {lanes}), not {memory}.")
+    iterations = numbers.get("PASSWORD_ARGON2_TIME_COST")
+    if (production and memory is not None and iterations is not None and memory >= 7168 and iterations >= 1
+            and memory * iterations < ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB):
+        found.append(f"PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST must be at least "
+                     f"{ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB} KiB in production (OWASP: 19456 KiB with 2 "
+                     f"iterations), not {memory} x {iterations}.")
+    for name in SCHEMES:
+        value = database_url if name == "DATABASE_URL" else get(name)
+        if value or name != "REDIS_URL":
+            found += url_problems(name, value, production=production)
+    if get("LOG_FORMAT") not in LOG_FORMATS:
+        found.append(f"LOG_FORMAT must be text or json, not {get('LOG_FORMAT')!r}.")
+    return found
+
+
+def url_problems(name: str, value: str, *, production: bool) -> list[str]:
+    """What keeps this URL setting from working with its transport (or, in production, from being safe)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises ValueError
+    except ValueError as error:
+        return [f"{name} is not a valid URL ({error})."]
+    schemes = SCHEMES[name]
+    if parts.scheme not in schemes:
+        return [f"{name} must start with {', '.join(s + ':' for s in schemes)} (now {_shown(value)!r})."]
+    if parts.scheme in ("http", "https", "smtp", "smtp+starttls", "smtps", "redis", "rediss") and not parts.hostname:
+        return [f"{name} must name a host ({_shown(value)!r})."]
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not Path(unquote(parts.path)).is_absolute():
+            return [f"{name} must be file:// followed by an absolute path, as file:///var/spool/guichet/letters "
+                    f"(now {value!r})."]
+    if production and name == "SMS_URL" and parts.scheme == "http":
+        return [f"SMS_URL must start with https:// in production (now {_shown(value)!r}): the provider's token "
+                "and members' codes must never travel in clear."]
+    return []
+
+
+def _shown(url: str) -> str:
+    """The URL without its password or token, to quote it in a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "..."
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
 
 
 def data_dir() -> Path:

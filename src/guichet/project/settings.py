@@ -36,13 +36,27 @@ if _DATABASE_URL == "sqlite:///var/guichet.sqlite3":
     _data = env.data_dir() if ENVIRONMENT != "test" else Path(env.get("DATA_DIR"))
     _DATABASE_URL = f"sqlite:///{_data.resolve() / 'guichet.sqlite3'}"
 
+# Every problem at once, bad numbers and URLs as well as unsafe values, before anything uses them.
+_problems = env.problems(production=PRODUCTION, database_url=_DATABASE_URL)
 if PRODUCTION:
-    _problems = env.production_problems(
+    _problems += env.production_problems(
         secret_key=SECRET_KEY, base_url=BASE_URL, email_url=EMAIL_URL, sms_url=SMS_URL,
         postal_url=POSTAL_URL, database_url=_DATABASE_URL,
     )
-    if _problems:
-        raise env.ConfigurationError(_problems)
+# The ID tokens' signing key: checked with the rest. Outside production, where a missing key is made and kept
+# under DATA_DIR, only once the other settings are known to be good (bad settings change nothing).
+from guichet.oidc import signing_key as _signing_key  # noqa: E402
+
+_OIDC_KEY = ""
+if PRODUCTION or not _problems:
+    try:
+        # Tests keep their generated key out of the working tree.
+        _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir() if ENVIRONMENT != "test"
+                                      else Path(__import__("tempfile").gettempdir()) / "guichet-test")
+    except _signing_key.KeyProblem as _problem:
+        _problems.append(str(_problem))
+if _problems:
+    raise env.ConfigurationError(_problems)
 
 _base_host = urlsplit(BASE_URL).hostname or "localhost"
 ALLOWED_HOSTS = [_base_host] + [h.strip() for h in env.get("ALLOWED_HOSTS").split(",") if h.strip()]
@@ -180,15 +194,7 @@ KEEP_DELIVERED_MESSAGE_BODIES = not PRODUCTION
 # --- OIDC provider ---
 # Each organisation is an OpenID Connect issuer at BASE_URL/o/<slug> (guichet.oidc), on
 # django-oauth-toolkit. One RSA key signs every organisation's ID tokens; see docs/oidc.md.
-from guichet.oidc import signing_key as _signing_key  # noqa: E402
-
-try:
-    # Tests keep their generated key out of the working tree.
-    _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir() if ENVIRONMENT != "test"
-                                  else Path(__import__("tempfile").gettempdir()) / "guichet-test")
-except _signing_key.KeyProblem as _problem:
-    raise env.ConfigurationError([str(_problem)]) from None
-
+# The signing key (_OIDC_KEY) is loaded and checked with the other settings, at the top.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("guichet.oidc"), "oauth2_provider")
 # Named explicitly because guichet.oidc.Client points to it (a swappable model needs the setting).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -186,6 +186,64 @@ def test_production_defaults_refuse_to_start_with_every_problem_listed(tmp_path:
     assert "Traceback" not in result.stderr
 
 
+def refusal(environment: dict[str, str], cwd: Path) -> str:
+    """What `guichet check` says when it refuses these settings (it must refuse them, without a traceback)."""
+    result = subprocess.run(guichet("check"), env=environment, cwd=cwd,  # noqa: S603
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Guichet refuses to start with these settings" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_production_lists_bad_numbers_and_a_missing_key_with_the_unsafe_values(tmp_path: Path) -> None:
+    """Not one family of problems at a time: an unsafe value, two bad numbers and a missing key, all told."""
+    told = refusal(production_environment(tmp_path) | {
+        "SECRET_KEY": "short", "SESSION_IDLE_MINUTES": "fifteen", "OUTBOX_LEASE_SECONDS": "2min",
+        "OIDC_RSA_PRIVATE_KEY": ""}, tmp_path)
+    for variable in ("SECRET_KEY", "SESSION_IDLE_MINUTES", "OUTBOX_LEASE_SECONDS", "OIDC_RSA_PRIVATE_KEY"):
+        assert f"- {variable}" in told, told
+
+
+def test_production_refuses_numbers_out_of_range(tmp_path: Path) -> None:
+    told = refusal(production_environment(tmp_path) | {
+        "OUTBOX_LEASE_SECONDS": "10", "SESSION_IDLE_MINUTES": "0", "SESSION_MAX_HOURS": "-8",
+        "PASSWORD_ARGON2_MEMORY_KIB": "1", "PASSWORD_ARGON2_PARALLELISM": "0", "TRUSTED_PROXY_COUNT": "-1"}, tmp_path)
+    assert "OUTBOX_LEASE_SECONDS must be at least 30 in production, not 10" in told
+    assert "SESSION_IDLE_MINUTES must be at least 1, not 0" in told
+    assert "SESSION_MAX_HOURS must be at least 1, not -8" in told
+    assert "PASSWORD_ARGON2_MEMORY_KIB must be at least 7168 in production, not 1" in told
+    assert "PASSWORD_ARGON2_PARALLELISM must be at least 1, not 0" in told
+    assert "TRUSTED_PROXY_COUNT must be at least 0, not -1" in told
+    # Below OWASP's table: 9216 KiB needs 4 iterations.
+    told = refusal(production_environment(tmp_path) | {"PASSWORD_ARGON2_MEMORY_KIB": "9216",
+                                                       "PASSWORD_ARGON2_TIME_COST": "2"}, tmp_path)
+    assert "PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST must be at least 35840" in told
+
+
+def test_production_refuses_unusable_or_clear_text_delivery_urls(tmp_path: Path) -> None:
+    told = refusal(production_environment(tmp_path) | {
+        "EMAIL_URL": "smpt://smtp.example", "SMS_URL": "http://secret-token@sms.example/send",
+        "POSTAL_URL": "file:relative/spool", "REDIS_URL": "localhost:6379",
+        "DATABASE_URL": "postgress://u:secret-password@db.example/g"}, tmp_path)
+    for variable in ("EMAIL_URL", "POSTAL_URL", "REDIS_URL", "DATABASE_URL"):
+        assert f"- {variable} must" in told, told
+    assert "SMS_URL must start with https:// in production" in told
+    assert "secret-token" not in told and "secret-password" not in told   # never quoted in the message
+    # file://var/spool would spool to /spool: the host part of a file: URL is refused too.
+    assert "- POSTAL_URL must" in refusal(production_environment(tmp_path) | {"POSTAL_URL": "file://var/spool"},
+                                          tmp_path)
+
+
+@pytest.mark.parametrize("variables", [{"DATABASE_URL": "postgress://u:p@db.example/g"}, {"LOG_FORMAT": "jsn"},
+                                       {"EMAIL_URL": "smtp://smtp.example:twenty-five"}])
+def test_a_bad_value_is_a_message_not_a_traceback(tmp_path: Path, variables: dict[str, str]) -> None:
+    told = refusal(clean_environment(GUICHET_ENV="development", DATA_DIR=str(tmp_path / "data"), **variables),
+                   tmp_path)
+    assert f"- {next(iter(variables))}" in told
+    assert not (tmp_path / "data" / "oidc-signing-key.pem").exists()   # bad settings change nothing
+
+
 def test_a_worker_imports_every_view_before_its_first_request(tmp_path: Path) -> None:
     """Loading the application (what a gunicorn worker does at start-up) imports the URL configuration and
     its views, so the first member to reach a new worker does not wait half a second for them."""
