@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from guichet.policy.types import Colour, Duration, Strict, Text, contrast_ratio
+from guichet.policy.types import Colour, Duration, Strict, Text, contrast_ratio, format_duration
 
 Channel = Literal["email", "sms", "postal"]
 IdentifierKind = Literal["email", "member_number", "finess"]
@@ -97,6 +97,13 @@ class Lockout(Strict):
     forget_after: Duration = Field(timedelta(hours=24), description=(
         "Failures are forgotten once this long has passed since the last one and since the end of any lock"))
     notify_member: bool = True
+
+    @model_validator(mode="after")
+    def _longest_lock_at_least_the_first(self) -> Lockout:
+        if self.max_duration < self.duration:
+            raise ValueError(f"max_duration ({format_duration(self.max_duration)}) must be at least duration "
+                             f"({format_duration(self.duration)})")
+        return self
 
     @model_validator(mode="after")
     def _forget_slowly(self) -> Lockout:

@@ -125,6 +125,28 @@ def test_bad_values_are_refused_with_file_and_field(tmp_path: Path, extra: str, 
     assert problem.file == str(path) and problem.field == field and words in problem.message
 
 
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        # The documented form only: a bare number is not 30 seconds, and YAML 1.1's 1:30 is not 90 seconds.
+        ("recovery: {temporary_password: {lifetime: 30}}", "recovery.temporary_password.lifetime", "(not 30)"),
+        ("login: {second_factor: {code: {lifetime: 1:30}}}", "login.second_factor.code.lifetime", "(not 90)"),
+        ("login: {lockout: {duration: -5m}}", "login.lockout.duration", "whole number followed by s, m, h or d"),
+        ("registration: {link: {lifetime: 0s}}", "registration.link.lifetime", "must be more than 0"),
+        ("login: {lockout: {duration: 15m, max_duration: 10m}}", "login.lockout",
+         "max_duration (10m) must be at least duration (15m)"),
+    ],
+)
+def test_durations_are_positive_and_written_with_their_unit(tmp_path: Path, extra: str, field: str,
+                                                             words: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_file(write(tmp_path, "demo-org", MINIMAL + extra))
+    problem = caught.value.problems[0]
+    assert problem.field == field and words in problem.message, caught.value.problems
+    assert not jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text())["$defs"]["Link"]).is_valid(
+        {"lifetime": "0s"})   # the schema says so too
+
+
 def test_unknown_preset_and_broken_yaml(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="unknown preset 'bank'"):
         parse({"slug": "x-y", "preset": "bank"}, "x.yaml")

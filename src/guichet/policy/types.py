@@ -28,18 +28,25 @@ class Text(Strict):
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_POSITIVE_DURATION = r"^\s*0*[1-9][0-9]*\s*(s|m|h|d)\s*$"  # the JSON schema's pattern: _DURATION, more than 0
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_FORM = "a whole number followed by s, m, h or d (for example 5m, 2h, 30d)"
 
 
 def parse_duration(value: object) -> timedelta:
+    """A policy file writes a duration with its unit, `30d`: a bare number is refused, whether written `30`
+    (seconds? days?) or `1:30` (which YAML 1.1 reads as the number 90). Python callers may give a timedelta."""
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError("a duration is a whole number followed by s, m, h or d (for example 5m, 2h, 30d)")
-    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+        duration = value
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if not match:
+            shown = f" (not {value!r})" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+            raise ValueError(f"a duration is {DURATION_FORM}{shown}")
+        duration = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    if duration <= timedelta(0):
+        raise ValueError(f"a duration must be more than 0: {DURATION_FORM}")
+    return duration
 
 
 def format_duration(value: timedelta) -> str:
@@ -54,7 +61,7 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": _DURATION.pattern, "examples": ["5m", "2h", "30d"]}),
+    WithJsonSchema({"type": "string", "pattern": _POSITIVE_DURATION, "examples": ["5m", "2h", "30d"]}),
 ]
 
 
