@@ -154,6 +154,18 @@ def test_unknown_preset_and_broken_yaml(tmp_path: Path) -> None:
         load_file(write(tmp_path, "broken", "slug: a\n  name: : :\n"))
 
 
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys: a second `login:` would silently drop the first one's options."""
+    text = MINIMAL + "login:\n  lockout: {max_failures: 3}\nlogin:\n  remember_device: {enabled: false}\n"
+    with pytest.raises(PolicyError) as caught:
+        load_file(write(tmp_path, "demo-org", text))
+    line = MINIMAL.count("\n") + 1
+    assert caught.value.problems[0].field == f"line {line + 2}, column 1"
+    assert f"the key 'login' appears twice (first on line {line})" in caught.value.problems[0].message
+    with pytest.raises(PolicyError, match="'fr' appears twice"):
+        load_file(write(tmp_path, "demo-org", MINIMAL + "short_name: {fr: a, en: b, fr: c}\n"))
+
+
 def test_the_file_name_must_be_the_slug(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="must match the file name"):
         load_file(write(tmp_path, "other-name", MINIMAL))
