@@ -6,6 +6,7 @@ published guides (see policies/presets/*.yaml, each value commented with its sou
 
 from __future__ import annotations
 
+import email.policy
 from datetime import date, timedelta
 from typing import Literal
 
@@ -123,6 +124,13 @@ class SecondFactor(Strict):
     enrolment_required_from: date | None = Field(
         None, description="From this date every member must (re-)enrol a second factor at next sign-in"
     )
+
+    @model_validator(mode="after")
+    def _some_means(self) -> SecondFactor:
+        if self.required and not (self.channels or self.totp or self.passkeys):
+            raise ValueError("a required second factor needs at least one means: a channel (email or sms), "
+                             "totp or passkeys")
+        return self
 
 
 class RememberDevice(Strict):
@@ -305,7 +313,7 @@ class Organisation(Strict):
     short_name: Text | None = None
     member_number: Identifier = Field(description="The registry's member number (kind member_number or finess)")
     hosts: list[str] = Field([], description="Host names that serve this organisation (besides /o/<slug>/)")
-    email_from: str | None = None
+    email_from: str | None = Field(None, description="Sender of the emails: 'Name <address@example.org>' or an address")
     theme: Theme = Theme()
     support: Support = Support()
     password: PasswordRules = PasswordRules()
@@ -314,6 +322,20 @@ class Organisation(Strict):
     recovery: Recovery = Recovery()
     first_login: FirstLogin = FirstLogin()
     security_advice: bool = Field(False, description="Show the 'Cybersécurité, restez vigilant' advice page")
+
+    @field_validator("email_from")
+    @classmethod
+    def _one_address(cls, value: str | None) -> str | None:
+        # Checked here, not when the first email fails: a line break would also let the file add headers.
+        if value is None:
+            return value
+        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+            raise ValueError("must be on one line (no line break or other control character)")
+        header = email.policy.default.header_factory("From", value)
+        addresses = header.addresses
+        if header.defects or len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+            raise ValueError("must be one email address, as 'Name <noreply@example.org>' or noreply@example.org")
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Organisation:

@@ -147,6 +147,34 @@ def test_durations_are_positive_and_written_with_their_unit(tmp_path: Path, extr
         {"lifetime": "0s"})   # the schema says so too
 
 
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ("login: {second_factor: {required: true, channels: [], totp: false, passkeys: false}}",
+         "login.second_factor", "needs at least one means"),
+        ('email_from: "not an address\\nBcc: spy@attacker.example"', "email_from", "on one line"),
+        ('email_from: "Caisse\\r\\n <noreply@caisse.example>"', "email_from", "on one line"),
+        ('email_from: "not an address"', "email_from", "one email address"),
+        ('email_from: "a@caisse.example, b@caisse.example"', "email_from", "one email address"),
+    ],
+)
+def test_a_policy_that_cannot_work_is_refused_before_any_member_meets_it(tmp_path: Path, extra: str, field: str,
+                                                                         words: str) -> None:
+    """A required second factor with no means would lock every member out; a sender with a line break would make
+    every email of the organisation fail (and could add headers)."""
+    with pytest.raises(PolicyError) as caught:
+        load_file(write(tmp_path, "demo-org", MINIMAL + extra + "\n"))
+    problem = caught.value.problems[0]
+    assert problem.field == field and words in problem.message, caught.value.problems
+
+
+def test_a_second_factor_with_one_means_or_optional_loads(tmp_path: Path) -> None:
+    for extra in ("login: {second_factor: {required: true, channels: [], totp: true, passkeys: false}}",
+                  "login: {second_factor: {required: false, channels: [], totp: false, passkeys: false}}",
+                  'email_from: "Mutuelle santé <noreply@mutuelle.example>"'):
+        load_file(write(tmp_path, "demo-org", MINIMAL + extra + "\n"))
+
+
 def test_unknown_preset_and_broken_yaml(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="unknown preset 'bank'"):
         parse({"slug": "x-y", "preset": "bank"}, "x.yaml")

@@ -6,6 +6,7 @@ variables and the code cannot drift apart: `VARIABLES` is the table.
 
 from __future__ import annotations
 
+import email.policy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,12 @@ def problems(*, production: bool, database_url: str) -> list[str]:
         value = database_url if name == "DATABASE_URL" else get(name)
         if value or name != "REDIS_URL":
             found += url_problems(name, value, production=production)
+    sender = get("EMAIL_FROM")
+    header = email.policy.default.header_factory("From", sender)
+    if (any(ord(c) < 32 or ord(c) == 127 for c in sender) or header.defects or len(header.addresses) != 1
+            or not header.addresses[0].username or not header.addresses[0].domain):
+        found.append(f"EMAIL_FROM must be one email address on one line, as 'Guichet <noreply@example.org>' "
+                     f"(now {sender!r}).")
     if get("LOG_FORMAT") not in LOG_FORMATS:
         found.append(f"LOG_FORMAT must be text or json, not {get('LOG_FORMAT')!r}.")
     return found

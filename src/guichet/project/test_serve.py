@@ -236,7 +236,8 @@ def test_production_refuses_unusable_or_clear_text_delivery_urls(tmp_path: Path)
 
 
 @pytest.mark.parametrize("variables", [{"DATABASE_URL": "postgress://u:p@db.example/g"}, {"LOG_FORMAT": "jsn"},
-                                       {"EMAIL_URL": "smtp://smtp.example:twenty-five"}])
+                                       {"EMAIL_URL": "smtp://smtp.example:twenty-five"},
+                                       {"EMAIL_FROM": "Guichet <noreply@guichet.example>\nBcc: spy@attacker.example"}])
 def test_a_bad_value_is_a_message_not_a_traceback(tmp_path: Path, variables: dict[str, str]) -> None:
     told = refusal(clean_environment(GUICHET_ENV="development", DATA_DIR=str(tmp_path / "data"), **variables),
                    tmp_path)
