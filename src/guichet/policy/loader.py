@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
@@ -13,15 +14,24 @@ import yaml
 from pydantic import ValidationError
 
 from guichet.policy.model import Organisation
+from guichet.policy.types import DUPLICATE_KEY, NOT_YAML, Refusal
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
 
 @dataclass(frozen=True)
 class Problem:
+    """`message` is English; `template` % `params` (or pydantic's error `kind` with its `params`) lets the
+    organisations command translate it, and `line`, `column` the place of a YAML error (then in `field`)."""
+
     file: str
     field: str
     message: str
+    template: str = ""
+    kind: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         return f"{self.file}: {self.field or '(file)'}: {self.message}"
@@ -44,6 +54,12 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, node: yaml.Node, key_node: yaml.Node, params: dict[str, Any]):
+        super().__init__("while reading a mapping", node.start_mark, DUPLICATE_KEY % params, key_node.start_mark)
+        self.params, self.line, self.column = params, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a key written twice in one mapping is an error: PyYAML would keep the
     last one, and a second `login:` block would silently drop the first one's options."""
@@ -59,9 +75,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:   # an unhashable key: the base class reports it
                 continue
             if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark,
-                    f"the key {key!r} appears twice (first on line {first})", key_node.start_mark)
+                raise _DuplicateKey(node, key_node, {"key": repr(key), "first": first})
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
@@ -71,11 +85,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError([Problem(str(path), "", f"cannot be read: {error}")]) from None
+    except _DuplicateKey as error:
+        raise PolicyError([Problem(str(path), f"line {error.line}, column {error.column}",
+                                   DUPLICATE_KEY % error.params, template=DUPLICATE_KEY, params=error.params,
+                                   line=error.line, column=error.column)]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", error)
-        raise PolicyError([Problem(str(path), where, f"is not valid YAML: {reason}")]) from None
+        raise PolicyError([Problem(str(path), where, NOT_YAML % {"reason": reason}, template=NOT_YAML,
+                                   params={"reason": reason}, line=mark.line + 1 if mark else None,
+                                   column=mark.column + 1 if mark else None)]) from None
     if not isinstance(data, dict):
         raise PolicyError([Problem(str(path), "", "must be a mapping of options (key: value)")])
     return data
@@ -96,9 +116,16 @@ def parse(data: dict[str, Any], source: str) -> Organisation:
     try:
         return Organisation.model_validate(data)
     except ValidationError as error:
-        raise PolicyError([
-            Problem(source, ".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()
-        ]) from None
+        raise PolicyError([_problem(source, e) for e in error.errors()]) from None
+
+
+def _problem(source: str, error: Any) -> Problem:
+    where = ".".join(str(part) for part in error["loc"])
+    context = dict(error.get("ctx") or {})
+    refusal = context.get("error")
+    if isinstance(refusal, Refusal):
+        return Problem(source, where, str(refusal), template=refusal.template, params=refusal.params)
+    return Problem(source, where, error["msg"], kind=error["type"], params=context)
 
 
 def load_file(path: Path) -> Organisation:

@@ -12,7 +12,19 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from guichet.policy.types import Colour, Duration, Strict, Text, contrast_ratio, format_duration
+from guichet.policy.types import (
+    MAX_DURATION,
+    ONE_ADDRESS,
+    ONE_LINE,
+    SECOND_FACTOR_MEANS,
+    Colour,
+    Duration,
+    Refusal,
+    Strict,
+    Text,
+    contrast_ratio,
+    format_duration,
+)
 
 Channel = Literal["email", "sms", "postal"]
 IdentifierKind = Literal["email", "member_number", "finess"]
@@ -102,8 +114,8 @@ class Lockout(Strict):
     @model_validator(mode="after")
     def _longest_lock_at_least_the_first(self) -> Lockout:
         if self.max_duration < self.duration:
-            raise ValueError(f"max_duration ({format_duration(self.max_duration)}) must be at least duration "
-                             f"({format_duration(self.duration)})")
+            raise Refusal(MAX_DURATION, longest=format_duration(self.max_duration),
+                          first=format_duration(self.duration))
         return self
 
     @model_validator(mode="after")
@@ -128,8 +140,7 @@ class SecondFactor(Strict):
     @model_validator(mode="after")
     def _some_means(self) -> SecondFactor:
         if self.required and not (self.channels or self.totp or self.passkeys):
-            raise ValueError("a required second factor needs at least one means: a channel (email or sms), "
-                             "totp or passkeys")
+            raise Refusal(SECOND_FACTOR_MEANS)
         return self
 
 
@@ -330,11 +341,11 @@ class Organisation(Strict):
         if value is None:
             return value
         if any(ord(character) < 32 or ord(character) == 127 for character in value):
-            raise ValueError("must be on one line (no line break or other control character)")
+            raise Refusal(ONE_LINE)
         header = email.policy.default.header_factory("From", value)
         addresses = header.addresses
         if header.defects or len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
-            raise ValueError("must be one email address, as 'Name <noreply@example.org>' or noreply@example.org")
+            raise Refusal(ONE_ADDRESS)
         return value
 
     @model_validator(mode="after")

@@ -129,8 +129,8 @@ def test_bad_values_are_refused_with_file_and_field(tmp_path: Path, extra: str, 
     ("extra", "field", "words"),
     [
         # The documented form only: a bare number is not 30 seconds, and YAML 1.1's 1:30 is not 90 seconds.
-        ("recovery: {temporary_password: {lifetime: 30}}", "recovery.temporary_password.lifetime", "(not 30)"),
-        ("login: {second_factor: {code: {lifetime: 1:30}}}", "login.second_factor.code.lifetime", "(not 90)"),
+        ("recovery: {temporary_password: {lifetime: 30}}", "recovery.temporary_password.lifetime", "30d), not 30"),
+        ("login: {second_factor: {code: {lifetime: 1:30}}}", "login.second_factor.code.lifetime", "30d), not 90"),
         ("login: {lockout: {duration: -5m}}", "login.lockout.duration", "whole number followed by s, m, h or d"),
         ("registration: {link: {lifetime: 0s}}", "registration.link.lifetime", "must be more than 0"),
         ("login: {lockout: {duration: 15m, max_duration: 10m}}", "login.lockout",

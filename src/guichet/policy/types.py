@@ -11,6 +11,29 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Wi
 LANGUAGES = ("fr", "en")
 
 
+class Refusal(ValueError):
+    """A policy validator's refusal, kept as an English template and its values, so that a layer with
+    translations (the `organisations` command) can say it in the operator's language. The templates are the
+    msgids of src/guichet/organisations/locale (TEMPLATES lists them; a test checks each one is translated)."""
+
+    def __init__(self, template: str, **params: object):
+        self.template, self.params = template, params
+        super().__init__(template % params if params else template)
+
+
+DURATION_FORM = "a duration is a whole number followed by s, m, h or d (for example 5m, 2h, 30d)"
+DURATION_FORM_NOT = "a duration is a whole number followed by s, m, h or d (for example 5m, 2h, 30d), not %(value)s"
+DURATION_POSITIVE = "a duration must be more than 0 (for example 5m, 2h, 30d)"
+MAX_DURATION = "max_duration (%(longest)s) must be at least duration (%(first)s)"
+SECOND_FACTOR_MEANS = "a required second factor needs at least one means: a channel (email or sms), totp or passkeys"
+ONE_LINE = "must be on one line (no line break or other control character)"
+ONE_ADDRESS = "must be one email address, as 'Name <noreply@example.org>' or noreply@example.org"
+DUPLICATE_KEY = "the key %(key)s appears twice (first on line %(first)s)"
+NOT_YAML = "is not valid YAML: %(reason)s"
+TEMPLATES = (DURATION_FORM, DURATION_FORM_NOT, DURATION_POSITIVE, MAX_DURATION, SECOND_FACTOR_MEANS, ONE_LINE,
+             ONE_ADDRESS, DUPLICATE_KEY, NOT_YAML)
+
+
 class Strict(BaseModel):
     """Base of every policy section: unknown keys are errors (a typo must not be silently ignored)."""
 
@@ -30,7 +53,6 @@ class Text(Strict):
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _POSITIVE_DURATION = r"^\s*0*[1-9][0-9]*\s*(s|m|h|d)\s*$"  # the JSON schema's pattern: _DURATION, more than 0
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-DURATION_FORM = "a whole number followed by s, m, h or d (for example 5m, 2h, 30d)"
 
 
 def parse_duration(value: object) -> timedelta:
@@ -41,11 +63,12 @@ def parse_duration(value: object) -> timedelta:
     else:
         match = _DURATION.match(value) if isinstance(value, str) else None
         if not match:
-            shown = f" (not {value!r})" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-            raise ValueError(f"a duration is {DURATION_FORM}{shown}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                raise Refusal(DURATION_FORM_NOT, value=value)
+            raise Refusal(DURATION_FORM)
         duration = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
     if duration <= timedelta(0):
-        raise ValueError(f"a duration must be more than 0: {DURATION_FORM}")
+        raise Refusal(DURATION_POSITIVE)
     return duration
 
 

@@ -8,8 +8,45 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
-from guichet.policy.loader import PolicyError, json_schema, load_folder
+from guichet.policy.loader import PolicyError, Problem, json_schema, load_folder
+
+# pydantic's errors that a policy file commonly meets, said in the operator's language (others stay in English).
+PYDANTIC = {
+    "extra_forbidden": gettext_noop("unknown option (a typing mistake?)"),
+    "missing": gettext_noop("required"),
+    "greater_than_equal": gettext_noop("must be at least %(ge)s"),
+    "less_than_equal": gettext_noop("must be at most %(le)s"),
+    "greater_than": gettext_noop("must be more than %(gt)s"),
+    "less_than": gettext_noop("must be less than %(lt)s"),
+    "int_parsing": gettext_noop("must be a whole number"),
+    "int_type": gettext_noop("must be a whole number"),
+    "bool_parsing": gettext_noop("must be true or false"),
+    "bool_type": gettext_noop("must be true or false"),
+    "string_type": gettext_noop("must be a text"),
+    "literal_error": gettext_noop("must be one of: %(expected)s"),
+    "string_pattern_mismatch": gettext_noop("does not have the expected form (%(pattern)s)"),
+}
+
+
+def said(problem: Problem) -> str:
+    """One problem in the active language: the file, where in it, and what is wrong."""
+    if problem.line is not None:
+        where = _("line %(line)d, column %(column)d") % {"line": problem.line, "column": problem.column}
+    else:
+        where = problem.field or _("(file)")
+    if problem.template:
+        message = _(problem.template) % problem.params if problem.params else _(problem.template)
+    elif problem.kind in PYDANTIC:
+        try:
+            message = _(PYDANTIC[problem.kind]) % problem.params
+        except (KeyError, TypeError, ValueError):
+            message = problem.message
+    else:
+        message = problem.message
+    return _("%(file)s: %(field)s: %(message)s") % {"file": problem.file, "field": where, "message": message}
 
 
 class Command(BaseCommand):
@@ -27,16 +64,21 @@ class Command(BaseCommand):
         try:
             policies = load_folder(path)
         except PolicyError as error:
-            raise CommandError(
-                f"{len(error.problems)} problem(s) in the policy files; nothing was applied:\n{error}"
-            ) from None
+            count = len(error.problems)
+            heading = ngettext("%(count)d problem in the policy files; nothing was applied:",
+                               "%(count)d problems in the policy files; nothing was applied:", count) % {"count": count}
+            raise CommandError("\n".join([heading, *(said(p) for p in error.problems)])) from None
+        slugs = ", ".join(p.slug for p in policies)
         if action == "check":
-            self.stdout.write(f"{len(policies)} policy file(s) valid: {', '.join(p.slug for p in policies)}")
+            self.stdout.write(ngettext("%(count)d policy file valid: %(slugs)s",
+                                       "%(count)d policy files valid: %(slugs)s", len(policies))
+                              % {"count": len(policies), "slugs": slugs})
             return
         from guichet.organisations.apply import apply
 
         report = apply(policies)
-        for label, slugs in (("created", report.created), ("updated", report.updated),
-                             ("unchanged", report.unchanged), ("not in the folder, left as is", report.not_in_folder)):
-            if slugs:
-                self.stdout.write(f"{label}: {', '.join(slugs)}")
+        for label, applied in ((_("created"), report.created), (_("updated"), report.updated),
+                               (_("unchanged"), report.unchanged),
+                               (_("not in the folder, left as is"), report.not_in_folder)):
+            if applied:
+                self.stdout.write(f"{label}: {', '.join(applied)}")
