@@ -9,7 +9,8 @@ Adding a message: create the templates in `channels/templates/channels/` (any ap
 `templates/channels/` folder works too), named after the message:
 
     <name>.subject.txt   one line; the email subject, the letter's “Objet”. NEVER put a secret in it:
-                         the subject is kept after delivery, the body is erased (KEEP_DELIVERED_MESSAGE_BODIES).
+                         the subject is kept after delivery, the body is erased (KEEP_DELIVERED_MESSAGE_BODIES),
+                         and so it is when the worker gives up.
     <name>.email.txt     plain-text email body; end with {% include "channels/_signature.email.txt" %}
     <name>.sms.txt       a text message: short (160 characters if possible), no link when avoidable
     <name>.letter.txt    the letter's body, from “Madame, Monsieur,” to the closing formula; the

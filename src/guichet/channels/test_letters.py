@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 from pytest_django.fixtures import Settings
 
-from guichet.channels import outbox
+from guichet.channels import outbox, worker
 from guichet.channels.letters import ADDRESS_X_MM, ADDRESS_Y_MM, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.testing import PostalSpool, deliver_all
@@ -117,6 +118,23 @@ def test_unwritable_spool_is_retried(farm: Organisation, settings: Settings, tmp
     deliver_all()
     message.refresh_from_db()
     assert message.status == Message.Status.PENDING and message.attempts == 1
+    assert "postal spool" in message.last_error
+
+
+def test_a_letter_given_up_on_loses_its_pdf_and_body(farm: Organisation, settings: Settings,
+                                                     tmp_path: Path) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the spool folder should be")
+    settings.POSTAL_URL = blocker.as_uri()
+    message = send_password_letter(farm)
+    now = timezone.now()
+    for day in range(1, worker.MAX_ATTEMPTS + 1):
+        worker.deliver_due(now=now + timedelta(days=day))
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.attempts == worker.MAX_ATTEMPTS
+    assert message.attachment is None and message.body == ""
+    assert message.template == "temporary_password" and "35000 RENNES" in message.recipient
     assert "postal spool" in message.last_error
 
 

@@ -88,6 +88,31 @@ def test_a_refused_recipient_is_not_retried(pension: Organisation, smtp_sink: Sm
 
 
 @pytest.mark.django_db
+def test_a_message_given_up_on_loses_its_secret_but_keeps_what_agents_need(
+        pension: Organisation, smtp_sink: SmtpSink, settings: Settings) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    smtp_sink.refuse("gone@example.fr")   # 550: permanent, given up at once
+    message = outbox.send_email(pension, to="gone@example.fr", template="temporary_password", language="fr",
+                                context={"password": "Secret-Temp-Pass-42", "days": 30})
+    assert "Secret-Temp-Pass-42" in message.body
+    deliver_all()
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.body == "" and message.attachment is None
+    assert (message.template, message.recipient) == ("temporary_password", "gone@example.fr")
+    assert "refused the recipient" in message.last_error
+
+
+@pytest.mark.django_db
+def test_a_message_still_retried_keeps_its_body(pension: Organisation, settings: Settings) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    settings.EMAIL_URL = f"smtp://127.0.0.1:{free_port()}"
+    message = send_notice(pension, "marie@example.fr")
+    worker.deliver_due()
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING and "Message pour marie@example.fr" in message.body
+
+
+@pytest.mark.django_db
 def test_worker_command_once_delivers_what_is_due(pension: Organisation, smtp_sink: SmtpSink,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     send_notice(pension, "a@example.fr")

@@ -122,9 +122,7 @@ def _claim_next_locked(now: datetime) -> Message | None:
 def _sent(message: Message, now: datetime) -> None:
     changes: dict[str, object] = {"status": Message.Status.SENT, "sent_at": now, "lease_until": None,
                                   "last_error": ""}
-    if not settings.KEEP_DELIVERED_MESSAGE_BODIES:
-        # The body may hold a one-time code or a temporary password: once delivered, nobody needs it.
-        changes.update(body="", attachment=None)
+    _erase_secrets(changes)
     _record(message, changes)
 
 
@@ -134,6 +132,7 @@ def _failed(message: Message, now: datetime, reason: str, *, permanent: bool) ->
     changes: dict[str, object] = {"attempts": attempts, "last_error": reason[:1000], "lease_until": None}
     if gives_up:
         changes["status"] = Message.Status.FAILED
+        _erase_secrets(changes)
         logger.error("message %s (%s) not delivered, giving up after %d attempt(s): %s",
                      message.pk, message.channel, attempts, reason)
     else:
@@ -141,6 +140,14 @@ def _failed(message: Message, now: datetime, reason: str, *, permanent: bool) ->
         logger.warning("message %s (%s) not delivered (attempt %d), will retry: %s",
                        message.pk, message.channel, attempts, reason)
     _record(message, changes)
+
+
+def _erase_secrets(changes: dict[str, object]) -> None:
+    """A message that is done with (delivered, or given up on) loses its body and its letter's PDF, unless
+    the settings keep them (the demo's mailbox): they may hold a one-time code or a temporary password that
+    nobody needs any more. The template, recipient, subject, dates and last error stay for agents."""
+    if not settings.KEEP_DELIVERED_MESSAGE_BODIES:
+        changes.update(body="", attachment=None)
 
 
 def _record(message: Message, changes: dict[str, object]) -> None:
