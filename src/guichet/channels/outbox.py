@@ -40,13 +40,13 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from guichet.channels.letters import letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.rendering import Part, language_of, render
+from guichet.core.postal import MAX_ADDRESS_LINES
 from guichet.organisations.models import Organisation
-
-MAX_ADDRESS_LINES = 7  # AFNOR NF Z10-011: six lines in France, a seventh for the country abroad
 
 _committed = threading.Event()
 
@@ -96,7 +96,7 @@ def email_address(value: str) -> str:
     try:
         validate_email(address)
     except ValidationError:
-        raise RecipientError(f"{value!r} is not an email address") from None
+        raise RecipientError(_("“%(value)s” is not an email address.") % {"value": value}) from None
     return address
 
 
@@ -105,9 +105,9 @@ def phone_number(value: str) -> str:
     try:
         number = phonenumbers.parse(value or "", "FR")
     except phonenumbers.NumberParseException:
-        raise RecipientError(f"{value!r} is not a phone number") from None
+        raise RecipientError(_("“%(value)s” is not a phone number.") % {"value": value}) from None
     if not phonenumbers.is_possible_number(number):
-        raise RecipientError(f"{value!r} is not a possible phone number")
+        raise RecipientError(_("“%(value)s” is not a possible phone number.") % {"value": value})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -116,10 +116,18 @@ def address_lines(address: str | Sequence[str]) -> list[str]:
     lines = [" ".join(str(line).split()) for line in raw]
     lines = [line for line in lines if line]
     if not lines:
-        raise RecipientError("a postal address needs at least one line")
+        raise RecipientError(_("A postal address needs at least one line."))
     if len(lines) > MAX_ADDRESS_LINES:
-        raise RecipientError(f"a postal address has at most {MAX_ADDRESS_LINES} lines, not {len(lines)}")
+        raise RecipientError(_("A postal address has at most %(most)d lines, not %(count)d.")
+                             % {"most": MAX_ADDRESS_LINES, "count": len(lines)})
     return lines
+
+
+def postal_address(name: str, address: str) -> list[str]:
+    """The address block of a letter to `name` at a registry address (lines separated by newlines)."""
+    if not address.strip():
+        raise RecipientError(_("There is no postal address."))
+    return address_lines([name, *address.splitlines()])
 
 
 def wait_for_new(timeout: float) -> bool:

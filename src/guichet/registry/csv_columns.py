@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from guichet.core.postal import MAX_ADDRESS_LINES
 from guichet.policy.model import Organisation as Policy
 from guichet.policy.model import Question
 from guichet.registry.matching import (
@@ -141,7 +142,7 @@ class RowReader:
         if column in ("mobile", "landline"):
             return {column: phone_number(text, mobile=column == "mobile") if text else ""}
         if column == "address":
-            return {"address": "\n".join(line.strip() for line in text.splitlines() if line.strip())}
+            return {"address": self._address(text)}
         if column == "category":
             return {"category": self._category(text)}
         return {"iban_suffix": self._iban(text)}
@@ -170,6 +171,14 @@ class RowReader:
             except ValidationError:
                 raise Rejected(_("“%(text)s” is not a valid email address.") % {"text": text}) from None
         return text
+
+    def _address(self, text: str) -> str:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        most = MAX_ADDRESS_LINES - 1   # the member's name is the letter's first line
+        if len(lines) > most:
+            raise Rejected(_("The address has %(count)d lines; a letter takes at most %(most)d besides the "
+                             "name.") % {"count": len(lines), "most": most})
+        return "\n".join(lines)
 
     def _category(self, text: str) -> str:
         category = text.lower()

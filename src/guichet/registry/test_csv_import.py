@@ -223,3 +223,17 @@ def test_the_documented_example(farm: Organisation, tmp_path: Path) -> None:
     assert import_members(farm, write(tmp_path, example.rsplit("12345;", 1)[0], "fixed.csv")).created == 2
     marie = MemberRecord.objects.get(member_number="12345678")
     assert marie.facts == {"health_card_serial": "1234567890", "recent_benefit_amount": "1234.56"}
+
+
+def test_an_address_a_letter_cannot_carry_is_rejected_with_its_line(farm: Organisation, tmp_path: Path) -> None:
+    """The letter's address block is the name plus at most 6 lines (AFNOR NF Z10-011): the import refuses more,
+    rather than store an address that no letter (provisioning, recovery) can then be sent to."""
+    six = "\n".join(f"Ligne {i}" for i in range(1, 7))
+    seven = "\n".join(f"Ligne {i}" for i in range(1, 8))
+    text = f'member_number,first_name,last_name,address\n12000001,Marie,Dupont,"{six}"\n12000002,Jean,Roux,"{seven}"\n'
+    report = tmp_path / "rejected.csv"
+    with translation.override("fr"):
+        summary = import_members(farm, write(tmp_path, text), report=report)
+    assert (summary.rejected, summary.written) == (1, False) and not MemberRecord.objects.exists()
+    assert report_rows(report)[1] == [
+        "8", "12000002", "L'adresse a 7 lignes ; un courrier en prend au plus 6 en plus du nom."]
