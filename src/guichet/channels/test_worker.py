@@ -70,6 +70,24 @@ def test_gives_up_after_the_last_attempt(pension: Organisation, settings: Settin
     assert max(delays) <= worker.LONGEST_RETRY
 
 
+@pytest.mark.django_db
+def test_each_lease_runs_from_its_own_claim_however_long_the_round(pension: Organisation,
+                                                                   smtp_sink: SmtpSink) -> None:
+    """A round delivers up to 50 messages, each up to 20 s over SMTP: a message claimed late in the round is
+    leased from the time of its claim, so another worker cannot take it (and deliver it twice) meanwhile."""
+    for n in range(3):
+        send_notice(pension, f"member{n}@example.fr")
+    round_start = timezone.now()
+    times = iter([round_start, round_start, round_start + worker.LEASE + timedelta(seconds=1)])
+    worker_a = worker.claim_due(50, lambda: next(times))   # the clock as worker A reads it, claim after claim
+    worker.attempt(next(worker_a), round_start)             # A delivers its first message (slowly)...
+    second = next(worker_a)                                 # ...and claims the second one a lease later
+    claimed_at = round_start + worker.LEASE + timedelta(seconds=1)
+    assert second.lease_until == claimed_at + worker.LEASE
+    taken_by_b = [m.pk for m in worker.claim_due(50, claimed_at)]   # worker B's round starts then
+    assert second.pk not in taken_by_b and len(taken_by_b) == 1
+
+
 def test_retry_delay_doubles_with_jitter_up_to_an_hour() -> None:
     for attempts, base in ((1, 30), (2, 60), (3, 120), (5, 480), (8, 3600), (30, 3600)):
         delay = worker.retry_delay(attempts).total_seconds()
