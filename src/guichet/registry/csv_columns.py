@@ -7,6 +7,7 @@ and what is finally written can never disagree. See docs/registry-csv.md for the
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +46,11 @@ _FIELDS = {
 }
 _FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_LENGTH = {"first_name": 150, "last_name": 150, "email": 254, "address": 1000, "category": 32}
+MAX_FACT_LENGTH = 200  # an answer members type (an employer, an amount, a card serial): never longer
+# Unicode categories never found in a name, a category, a fact or an address: control characters (line
+# breaks, escape sequences) and format characters (bidi overrides, zero-width characters), plus the Unicode
+# line and paragraph separators. They would hide or reorder text on screens, in logs, emails and letters.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _OLDEST = date(1900, 1, 1)
 
 
@@ -133,6 +139,7 @@ class RowReader:
         if column in _MAX_LENGTH and len(text) > _MAX_LENGTH[column]:
             raise Rejected(_("The value in column %(column)s is longer than %(length)d characters.")
                            % {"column": column, "length": _MAX_LENGTH[column]})
+        _check_visible(column, text, allowed="\r\n" if column == "address" else "")
         if column in ("first_name", "last_name"):
             return self._name(column, text)
         if column == "birth_date":
@@ -211,6 +218,10 @@ class RowReader:
             text = row[FACT_PREFIX + name].strip()
             if not text:
                 continue  # an empty cell means the registry does not know this fact
+            if len(text) > MAX_FACT_LENGTH:
+                raise Rejected(_("The value in column %(column)s is longer than %(length)d characters.")
+                               % {"column": FACT_PREFIX + name, "length": MAX_FACT_LENGTH})
+            _check_visible(FACT_PREFIX + name, text)
             if name in self.amount_facts:
                 try:
                     text = str(parse_amount(text))
@@ -219,6 +230,14 @@ class RowReader:
                                    % {"fact": name, "text": text}) from None
             facts[name] = text
         return facts
+
+
+def _check_visible(column: str, text: str, allowed: str = "") -> None:
+    for character in text:
+        if unicodedata.category(character) in _INVISIBLE and character not in allowed:
+            raise Rejected(_("The value in column %(column)s contains an invisible or control character "
+                             "(%(code)s): line break, tab, escape or text direction mark.")
+                           % {"column": column, "code": f"U+{ord(character):04X}"})
 
 
 # Overseas departments and communities share France's national numbering ("0690 12 34 56" is

@@ -172,6 +172,10 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                raise CsvFormatError(_("A value near line %(line)d is longer than %(limit)d characters: the file "
+                                       "cannot be read. Check the quotes of that line.")
+                                     % {"line": consumed + 1, "limit": csv.field_size_limit()}) from None
             raise CsvFormatError(_("The file cannot be read as CSV near line %(line)d: %(error)s")
                                  % {"line": consumed + 1, "error": error}) from None
         line, consumed = consumed + 1, 1 + reader.line_num

@@ -257,3 +257,40 @@ def test_report_cells_that_a_spreadsheet_would_evaluate_are_made_text(pension: O
     rows = report_rows(report)[1:]
     assert [number for _, number, _ in rows] == ["'" + c for c in cells[:4]] + ["12"]
     assert not any(reason.startswith(("=", "+", "-", "@")) for _, _, reason in rows)
+
+
+@pytest.mark.parametrize("column, cell", [
+    ("first_name", '"Marie\r\nBcc: x@attacker.example"'),
+    ("last_name", "Dupont\u202e"),                    # right-to-left override
+    ("last_name", "Dupont\x1b[2J"),                   # terminal escape
+    ("last_name", "Du\u200bpont"),                    # zero-width space
+    ("last_name", "Dupont\u2028Martin"),              # Unicode line separator
+    ("category", "far\tmer"),
+    ("fact:employer", "Mairie\x07"),
+    ("address", '"12 rue des Lilas\u202e\n75011 Paris"'),
+])
+def test_control_and_format_characters_are_rejected(farm: Organisation, tmp_path: Path, column: str,
+                                                    cell: str) -> None:
+    summary = import_members(farm, write(tmp_path, f"member_number,{column}\n12000001,{cell}\n"))
+    assert summary.rejected == 1 and not MemberRecord.objects.exists()
+    assert f"column {column} contains an invisible or control character" in summary.first_rejections[0].reason
+
+
+def test_address_line_breaks_are_still_welcome(farm: Organisation, tmp_path: Path) -> None:
+    summary = import_members(farm, write(tmp_path, 'member_number,address\n12000001,"1 rue A\r\n75001 Paris"\n'))
+    assert summary.rejected == 0 and MemberRecord.objects.get().address == "1 rue A\n75001 Paris"
+
+
+def test_fact_cells_are_at_most_200_characters(pension: Organisation, tmp_path: Path) -> None:
+    text = f"member_number,fact:employer\n123456789,{'A' * 200}\n100000002,{'A' * 201}\n"
+    summary = import_members(pension, write(tmp_path, text), partial=True)
+    assert (summary.created, summary.rejected) == (1, 1)
+    assert summary.first_rejections[0].reason == "The value in column fact:employer is longer than 200 characters."
+
+
+def test_a_cell_beyond_the_csv_field_limit_is_explained_in_french(pension: Organisation, tmp_path: Path) -> None:
+    path = write(tmp_path, f"member_number,fact:employer\n123456789,{'A' * 200_000}\n")
+    with translation.override("fr"), pytest.raises(CsvFormatError) as error:
+        import_members(pension, path)
+    assert str(error.value).startswith("Une valeur vers la ligne 2 dépasse 131072 caractères")
+    assert "field limit" not in str(error.value)
