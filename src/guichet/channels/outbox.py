@@ -42,7 +42,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guichet.channels.letters import letter_pdf
+from guichet.channels.letters import AddressTooWide, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.rendering import Part, language_of, render
 from guichet.core.postal import MAX_ADDRESS_LINES
@@ -73,13 +73,19 @@ def send_letter(organisation: Organisation, *, address: str | Sequence[str], tem
                 context: dict[str, Any], language: str, account_id: uuid.UUID | None = None) -> Message:
     """Enqueue a postal letter; its PDF is made now and stored with the message.
 
-    `address` is the address block, one line an item (or lines separated by newlines), name first.
+    `address` is the address block, one line an item (or lines separated by newlines), name first. Raises
+    RecipientError (nothing is enqueued) for more than MAX_ADDRESS_LINES lines, or a line too wide for the
+    envelope's window even in the smallest letters (channels.letters.ADDRESS_SIZES_PT).
     """
     lines = address_lines(address)
     message = _build(organisation, Message.Channel.POSTAL, "\n".join(lines), template, "letter", context,
                      language, account_id)
-    message.attachment = letter_pdf(organisation=organisation, address=lines, subject=message.subject,
-                                    body=message.body, language=message.language, reference=message.id)
+    try:
+        message.attachment = letter_pdf(organisation=organisation, address=lines, subject=message.subject,
+                                        body=message.body, language=message.language, reference=message.id)
+    except AddressTooWide as error:
+        raise RecipientError(_("The address line “%(line)s” is too wide for the envelope window.")
+                             % {"line": error.line}) from None
     return _save(message)
 
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from pytest_django.fixtures import Settings
 
 from guichet.channels import outbox, worker
-from guichet.channels.letters import ADDRESS_X_MM, ADDRESS_Y_MM, letter_pdf
+from guichet.channels.letters import ADDRESS_X_MM, ADDRESS_Y_MM, AddressTooWide, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.testing import PostalSpool, deliver_all
 from guichet.organisations.models import Organisation
@@ -82,6 +82,27 @@ def test_address_sits_in_the_envelope_window(pension: Organisation) -> None:
     assert abs(x / points_per_mm - ADDRESS_X_MM) < 2
     top_mm = (page_height - y) / points_per_mm
     assert ADDRESS_Y_MM <= top_mm <= ADDRESS_Y_MM + 8, "first line at the top of the window"
+
+
+def test_a_long_address_line_is_shrunk_into_the_window(pension: Organisation) -> None:
+    """Up to the smallest size: the line stays one line, within the window's width."""
+    long_name = "Madame Marie-Hélène-Françoise de La Tour-d'Auvergne-Lauraguais"
+    content = letter_pdf(organisation=pension, address=[long_name, *ADDRESS[1:]], subject="s", body="b",
+                         language="fr", reference=Message().id)
+    assert long_name in pdf_text(content)
+
+
+def test_a_letter_whose_address_cannot_fit_the_window_is_not_made(pension: Organisation) -> None:
+    """Drawn at 7 pt a 157-character name would run past the window and the page: no letter, a clear error,
+    and nothing in the outbox (the recovery journey and the provisioning then report it, translated)."""
+    name = "Marie-Hélène-Françoise " + "Dupont-" * 21 + "Dup"
+    with pytest.raises(outbox.RecipientError, match="trop large pour la fenêtre de l'enveloppe"):
+        outbox.send_letter(pension, address=[name, "12 rue des Lilas", "75011 Paris"], template="notice",
+                           language="en", context={"title": "t", "text": "x"})
+    with pytest.raises(AddressTooWide):
+        letter_pdf(organisation=pension, address=["W" * 38], subject="s", body="b", language="fr",
+                   reference=Message().id)
+    assert not Message.objects.exists()
 
 
 def test_a_long_body_flows_onto_a_second_page(health: Organisation) -> None:

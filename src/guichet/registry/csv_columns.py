@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from guichet.core.postal import MAX_ADDRESS_LINES
+from guichet.core.postal import MAX_ADDRESS_LINE_LENGTH, MAX_ADDRESS_LINES
 from guichet.policy.model import Organisation as Policy
 from guichet.policy.model import Question
 from guichet.registry.matching import (
@@ -185,6 +185,11 @@ class RowReader:
         if len(lines) > most:
             raise Rejected(_("The address has %(count)d lines; a letter takes at most %(most)d besides the "
                              "name.") % {"count": len(lines), "most": most})
+        for line in lines:
+            if len(line) > MAX_ADDRESS_LINE_LENGTH:
+                raise Rejected(_("The address line “%(line)s” is longer than %(length)d characters, the most "
+                                 "a letter's address line may have.")
+                               % {"line": line, "length": MAX_ADDRESS_LINE_LENGTH})
         return "\n".join(lines)
 
     def _category(self, text: str) -> str:

@@ -294,3 +294,16 @@ def test_a_cell_beyond_the_csv_field_limit_is_explained_in_french(pension: Organ
         import_members(pension, path)
     assert str(error.value).startswith("Une valeur vers la ligne 2 dépasse 131072 caractères")
     assert "field limit" not in str(error.value)
+
+
+def test_address_lines_are_at_most_38_characters(farm: Organisation, tmp_path: Path) -> None:
+    """AFNOR NF Z10-011's 38 characters a line: a longer line may not fit the envelope's window."""
+    fits = "12 avenue du Maréchal-de-Lattre-de-Tassigny"[:38]
+    too_long = fits + "y"
+    text = (f'member_number,address\n12000001,"{fits}\n75011 Paris"\n'
+            f'12000002,"Résidence B\n{too_long}\n75011 Paris"\n')
+    summary = import_members(farm, write(tmp_path, text), partial=True)
+    assert (summary.created, summary.rejected) == (1, 1)
+    rejection = summary.first_rejections[0]
+    assert rejection.line == 4 and "longer than 38 characters" in rejection.reason
+    assert MemberRecord.objects.get().address == f"{fits}\n75011 Paris"
