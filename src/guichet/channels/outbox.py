@@ -36,7 +36,6 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -45,6 +44,7 @@ from django.utils.translation import gettext as _
 from guichet.channels.letters import AddressTooWide, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.rendering import Part, language_of, render
+from guichet.core import phones
 from guichet.core.postal import MAX_ADDRESS_LINES
 from guichet.organisations.models import Organisation
 
@@ -107,14 +107,16 @@ def email_address(value: str) -> str:
 
 
 def phone_number(value: str) -> str:
-    """The number in E.164 form (+33612345678); numbers without a country code are French."""
-    try:
-        number = phonenumbers.parse(value or "", "FR")
-    except phonenumbers.NumberParseException:
-        raise RecipientError(_("“%(value)s” is not a phone number.") % {"value": value}) from None
-    if not phonenumbers.is_possible_number(number):
-        raise RecipientError(_("“%(value)s” is not a possible phone number.") % {"value": value})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """The number in E.164 form (+33612345678); numbers without a country code are French (overseas
+    included). Only a valid mobile number (or one of a country that does not tell mobiles apart) can get a
+    text message: a landline or a number no one can have is refused."""
+    number = phones.parse(value)
+    if number is None:
+        raise RecipientError(_("“%(value)s” is not a valid phone number.") % {"value": value})
+    if not phones.is_mobile(number):
+        raise RecipientError(_("“%(value)s” is not a mobile phone number: text messages cannot reach it.")
+                             % {"value": value})
+    return phones.e164(number)
 
 
 def address_lines(address: str | Sequence[str]) -> list[str]:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from guichet.core import phones
 from guichet.core.postal import MAX_ADDRESS_LINE_LENGTH, MAX_ADDRESS_LINES
 from guichet.policy.model import Organisation as Policy
 from guichet.policy.model import Question
@@ -245,29 +245,15 @@ def _check_visible(column: str, text: str, allowed: str = "") -> None:
                            % {"column": column, "code": f"U+{ord(character):04X}"})
 
 
-# Overseas departments and communities share France's national numbering ("0690 12 34 56" is
-# dialled as is from Paris) but have their own country codes; phonenumbers needs the region.
-_FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
-
-
 def phone_number(text: str, *, mobile: bool) -> str:
     """A French (overseas included) or international phone number in E.164 form; Rejected otherwise."""
-    number = next(filter(None, (_parsed(text, region) for region in _FRENCH_REGIONS)), None)
+    number = phones.parse(text)
     if number is None:
         raise Rejected(_("“%(text)s” is not a valid phone number.") % {"text": text})
-    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    if mobile and phonenumbers.number_type(number) not in kinds:
+    if mobile and not phones.is_mobile(number):
         raise Rejected(_("“%(text)s” is not a mobile phone number: text messages cannot reach it.")
                        % {"text": text})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _parsed(text: str, region: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_valid_number(number) else None
+    return phones.e164(number)
 
 
 def amount_facts(policy: Policy) -> frozenset[str]:
