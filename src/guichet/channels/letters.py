@@ -29,10 +29,20 @@ MARGIN_MM = 20
 ADDRESS_X_MM, ADDRESS_Y_MM, ADDRESS_WIDTH_MM = 110, 52, 85  # inside the envelope window
 FOLDS_MM = (99, 198)  # A4 (297 mm) folded in three for a DL envelope
 LINE_MM = 5.5
+ADDRESS_SIZES_PT = (11.0, 7.0)  # an address line too wide at 11 pt is shrunk, down to 7 pt at the smallest
 
 
 class FontMissing(RuntimeError):
     pass
+
+
+class AddressTooWide(ValueError):
+    """An address line is wider than the envelope window even at the smallest size: no letter is made, for
+    a line drawn past the window would be hidden (or past the page's edge) and the letter lost."""
+
+    def __init__(self, line: str):
+        super().__init__(line)
+        self.line = line
 
 
 def letter_pdf(*, organisation: Organisation, address: list[str], subject: str, body: str, language: str,
@@ -97,18 +107,21 @@ def _letterhead(pdf: FPDF, organisation: Organisation, language: str) -> None:
 
 
 def _address_block(pdf: FPDF, address: list[str]) -> None:
-    pdf.set_font(FONT, "", 11)
+    largest, smallest = ADDRESS_SIZES_PT
+    pdf.set_font(FONT, "", largest)
     pdf.set_xy(ADDRESS_X_MM, ADDRESS_Y_MM)
     for line in address:
         # A line too long for the window is shrunk, never wrapped: a wrapped line would be a new
-        # address line for the post office's sorting machines.
-        size = 11.0
-        while pdf.get_string_width(line) > ADDRESS_WIDTH_MM and size > 7:
+        # address line for the post office's sorting machines. Never drawn past the window either.
+        size = largest
+        while pdf.get_string_width(line) > ADDRESS_WIDTH_MM and size > smallest:
             size -= 0.5
             pdf.set_font_size(size)
+        if pdf.get_string_width(line) > ADDRESS_WIDTH_MM:
+            raise AddressTooWide(line)
         pdf.set_x(ADDRESS_X_MM)
         pdf.cell(ADDRESS_WIDTH_MM, LINE_MM, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
-        pdf.set_font_size(11)
+        pdf.set_font_size(largest)
 
 
 def _date_and_reference(pdf: FPDF, today: date, reference: uuid.UUID) -> None:

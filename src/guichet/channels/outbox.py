@@ -9,7 +9,8 @@ Adding a message: create the templates in `channels/templates/channels/` (any ap
 `templates/channels/` folder works too), named after the message:
 
     <name>.subject.txt   one line; the email subject, the letter's “Objet”. NEVER put a secret in it:
-                         the subject is kept after delivery, the body is erased (KEEP_DELIVERED_MESSAGE_BODIES).
+                         the subject is kept after delivery, the body is erased (KEEP_DELIVERED_MESSAGE_BODIES),
+                         and so it is when the worker gives up.
     <name>.email.txt     plain-text email body; end with {% include "channels/_signature.email.txt" %}
     <name>.sms.txt       a text message: short (160 characters if possible), no link when avoidable
     <name>.letter.txt    the letter's body, from “Madame, Monsieur,” to the closing formula; the
@@ -35,17 +36,17 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from guichet.channels.letters import letter_pdf
+from guichet.channels.letters import AddressTooWide, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.rendering import Part, language_of, render
+from guichet.core import phones
+from guichet.core.postal import MAX_ADDRESS_LINES
 from guichet.organisations.models import Organisation
-
-MAX_ADDRESS_LINES = 7  # AFNOR NF Z10-011: six lines in France, a seventh for the country abroad
 
 _committed = threading.Event()
 
@@ -72,13 +73,19 @@ def send_letter(organisation: Organisation, *, address: str | Sequence[str], tem
                 context: dict[str, Any], language: str, account_id: uuid.UUID | None = None) -> Message:
     """Enqueue a postal letter; its PDF is made now and stored with the message.
 
-    `address` is the address block, one line an item (or lines separated by newlines), name first.
+    `address` is the address block, one line an item (or lines separated by newlines), name first. Raises
+    RecipientError (nothing is enqueued) for more than MAX_ADDRESS_LINES lines, or a line too wide for the
+    envelope's window even in the smallest letters (channels.letters.ADDRESS_SIZES_PT).
     """
     lines = address_lines(address)
     message = _build(organisation, Message.Channel.POSTAL, "\n".join(lines), template, "letter", context,
                      language, account_id)
-    message.attachment = letter_pdf(organisation=organisation, address=lines, subject=message.subject,
-                                    body=message.body, language=message.language, reference=message.id)
+    try:
+        message.attachment = letter_pdf(organisation=organisation, address=lines, subject=message.subject,
+                                        body=message.body, language=message.language, reference=message.id)
+    except AddressTooWide as error:
+        raise RecipientError(_("The address line “%(line)s” is too wide for the envelope window.")
+                             % {"line": error.line}) from None
     return _save(message)
 
 
@@ -95,19 +102,21 @@ def email_address(value: str) -> str:
     try:
         validate_email(address)
     except ValidationError:
-        raise RecipientError(f"{value!r} is not an email address") from None
+        raise RecipientError(_("“%(value)s” is not an email address.") % {"value": value}) from None
     return address
 
 
 def phone_number(value: str) -> str:
-    """The number in E.164 form (+33612345678); numbers without a country code are French."""
-    try:
-        number = phonenumbers.parse(value or "", "FR")
-    except phonenumbers.NumberParseException:
-        raise RecipientError(f"{value!r} is not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
-        raise RecipientError(f"{value!r} is not a possible phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """The number in E.164 form (+33612345678); numbers without a country code are French (overseas
+    included). Only a valid mobile number (or one of a country that does not tell mobiles apart) can get a
+    text message: a landline or a number no one can have is refused."""
+    number = phones.parse(value)
+    if number is None:
+        raise RecipientError(_("“%(value)s” is not a valid phone number.") % {"value": value})
+    if not phones.is_mobile(number):
+        raise RecipientError(_("“%(value)s” is not a mobile phone number: text messages cannot reach it.")
+                             % {"value": value})
+    return phones.e164(number)
 
 
 def address_lines(address: str | Sequence[str]) -> list[str]:
@@ -115,10 +124,18 @@ def address_lines(address: str | Sequence[str]) -> list[str]:
     lines = [" ".join(str(line).split()) for line in raw]
     lines = [line for line in lines if line]
     if not lines:
-        raise RecipientError("a postal address needs at least one line")
+        raise RecipientError(_("A postal address needs at least one line."))
     if len(lines) > MAX_ADDRESS_LINES:
-        raise RecipientError(f"a postal address has at most {MAX_ADDRESS_LINES} lines, not {len(lines)}")
+        raise RecipientError(_("A postal address has at most %(most)d lines, not %(count)d.")
+                             % {"most": MAX_ADDRESS_LINES, "count": len(lines)})
     return lines
+
+
+def postal_address(name: str, address: str) -> list[str]:
+    """The address block of a letter to `name` at a registry address (lines separated by newlines)."""
+    if not address.strip():
+        raise RecipientError(_("There is no postal address."))
+    return address_lines([name, *address.splitlines()])
 
 
 def wait_for_new(timeout: float) -> bool:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 from pytest_django.fixtures import Settings
 
-from guichet.channels import outbox
-from guichet.channels.letters import ADDRESS_X_MM, ADDRESS_Y_MM, letter_pdf
+from guichet.channels import outbox, worker
+from guichet.channels.letters import ADDRESS_X_MM, ADDRESS_Y_MM, AddressTooWide, letter_pdf
 from guichet.channels.models import Message
 from guichet.channels.testing import PostalSpool, deliver_all
 from guichet.organisations.models import Organisation
@@ -83,6 +84,27 @@ def test_address_sits_in_the_envelope_window(pension: Organisation) -> None:
     assert ADDRESS_Y_MM <= top_mm <= ADDRESS_Y_MM + 8, "first line at the top of the window"
 
 
+def test_a_long_address_line_is_shrunk_into_the_window(pension: Organisation) -> None:
+    """Up to the smallest size: the line stays one line, within the window's width."""
+    long_name = "Madame Marie-Hélène-Françoise de La Tour-d'Auvergne-Lauraguais"
+    content = letter_pdf(organisation=pension, address=[long_name, *ADDRESS[1:]], subject="s", body="b",
+                         language="fr", reference=Message().id)
+    assert long_name in pdf_text(content)
+
+
+def test_a_letter_whose_address_cannot_fit_the_window_is_not_made(pension: Organisation) -> None:
+    """Drawn at 7 pt a 157-character name would run past the window and the page: no letter, a clear error,
+    and nothing in the outbox (the recovery journey and the provisioning then report it, translated)."""
+    name = "Marie-Hélène-Françoise " + "Dupont-" * 21 + "Dup"
+    with pytest.raises(outbox.RecipientError, match="trop large pour la fenêtre de l'enveloppe"):
+        outbox.send_letter(pension, address=[name, "12 rue des Lilas", "75011 Paris"], template="notice",
+                           language="en", context={"title": "t", "text": "x"})
+    with pytest.raises(AddressTooWide):
+        letter_pdf(organisation=pension, address=["W" * 38], subject="s", body="b", language="fr",
+                   reference=Message().id)
+    assert not Message.objects.exists()
+
+
 def test_a_long_body_flows_onto_a_second_page(health: Organisation) -> None:
     text = "\n\n".join(f"Paragraphe {n} : " + "des mots accentués, à lire. " * 12 for n in range(25))
     message = outbox.send_letter(health, address=ADDRESS, template="notice", language="fr",
@@ -117,6 +139,23 @@ def test_unwritable_spool_is_retried(farm: Organisation, settings: Settings, tmp
     deliver_all()
     message.refresh_from_db()
     assert message.status == Message.Status.PENDING and message.attempts == 1
+    assert "postal spool" in message.last_error
+
+
+def test_a_letter_given_up_on_loses_its_pdf_and_body(farm: Organisation, settings: Settings,
+                                                     tmp_path: Path) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the spool folder should be")
+    settings.POSTAL_URL = blocker.as_uri()
+    message = send_password_letter(farm)
+    now = timezone.now()
+    for day in range(1, worker.MAX_ATTEMPTS + 1):
+        worker.deliver_due(now=now + timedelta(days=day))
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.attempts == worker.MAX_ATTEMPTS
+    assert message.attachment is None and message.body == ""
+    assert message.template == "temporary_password" and "35000 RENNES" in message.recipient
     assert "postal spool" in message.last_error
 
 

@@ -92,6 +92,32 @@ def test_bad_recipient_is_refused_and_nothing_is_written(pension: Organisation, 
     assert not Message.objects.exists()
 
 
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("01 45 67 89 12", "n'est pas un numéro de téléphone portable"),   # a landline
+    ("+33 1 45 67 89 12", "n'est pas un numéro de téléphone portable"),
+    ("00 00 00 00 00", "n'est pas un numéro de téléphone valide"),     # possible, but no one can have it
+    ("+44 7700 900123", "n'est pas un numéro de téléphone valide"),    # the UK's range for fiction
+])
+def test_text_messages_go_only_to_valid_mobile_numbers(pension: Organisation, typed: str, reason: str) -> None:
+    with pytest.raises(outbox.RecipientError, match=reason):
+        outbox.send_sms(pension, to=typed, template="login_code", language="fr",
+                        context={"code": "123456", "minutes": 10})
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("06 12 34 56 78", "+33612345678"),
+    ("0690 12 34 56", "+590690123456"),    # Guadeloupe: French numbering, its own country code
+    ("+44 7911 123456", "+447911123456"),
+    ("+1 650 253 0000", "+16502530000"),   # the United States do not tell mobiles apart
+])
+def test_text_messages_go_to_french_overseas_and_foreign_mobiles(pension: Organisation, typed: str,
+                                                                  stored: str) -> None:
+    message = outbox.send_sms(pension, to=typed, template="login_code", language="fr",
+                              context={"code": "123456", "minutes": 10})
+    assert message.recipient == stored
+
+
 def test_bad_postal_address_is_refused(pension: Organisation) -> None:
     for address in ("", [" ", ""], [f"line {n}" for n in range(8)]):
         with pytest.raises(outbox.RecipientError):

@@ -34,8 +34,8 @@ def test_sms_is_posted_as_json_with_the_bearer_token(farm: Organisation, sms_sin
 
 
 def test_sms_in_english_with_a_short_sender(health: Organisation, sms_sink: SmsSink) -> None:
-    send_code(health, to="+44 7700 900123", language="en")
-    sms = sms_sink.last_to("+447700900123")
+    send_code(health, to="+44 7911 123456", language="en")
+    sms = sms_sink.last_to("+447911123456")
     assert sms.sender == "Example"
     assert sms.text.startswith("Example Health Mutual: your code is 4821, valid for 30 minutes.")
 

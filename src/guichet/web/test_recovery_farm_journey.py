@@ -13,6 +13,7 @@ from guichet.audit.models import Event
 from guichet.challenges.models import Challenge
 from guichet.channels.models import Message
 from guichet.identities.models import Account
+from guichet.registry.models import MemberRecord
 from guichet.web.journey_driver import Page
 from guichet.web.test_recovery_journey import sign_in
 
@@ -359,3 +360,19 @@ def test_an_account_disabled_during_the_run_gets_no_temporary_password(drive, fa
     assert page.field_errors == {"code": ["code.missing"]}
     signed_in.refresh_from_db()
     assert signed_in.check_password(PASSWORD) and not signed_in.must_change_password
+
+
+def test_an_address_no_letter_can_carry_is_like_no_address(drive, farm, make_account, sms_sink,
+                                                           postal_spool) -> None:
+    """A record imported before the import checked addresses (8 lines with the name): the member gets the same
+    screen, the password does not change, nothing is sent, and the agents see why."""
+    from guichet.conftest import PASSWORD
+
+    account = farm_member(make_account, farm, signed_in=False, category="third_party", mobile="")
+    MemberRecord.objects.filter(account=account).update(address="\n".join(f"Ligne {i}" for i in range(1, 8)))
+    page = ask(drive(farm.slug), account.identifier, "email")
+    assert page.outcome == "done" and page.notices == ["recovery.letter_sent"]
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD) and not account.must_change_password
+    assert not Message.objects.filter(template__in=("recovery_letter", "letter_announce")).exists()
+    assert Event.objects.filter(kind="recovery.letter_impossible", account_id=account.pk).exists()

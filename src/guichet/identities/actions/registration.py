@@ -130,10 +130,8 @@ def provision_account(organisation: Any, member: Any, *, now: datetime, actor: s
                "days": rule.lifetime // timedelta(days=1),
                "home_url": f"{settings.BASE_URL}/o/{organisation.slug}/"}
     if channel == "postal":
-        if not member.address.strip():
-            raise outbox.RecipientError(f"member {member.member_number} has no postal address")
         name = " ".join(part for part in (member.first_name, member.last_name) if part)
-        outbox.send_letter(organisation, address=[name, *member.address.splitlines()],
+        outbox.send_letter(organisation, address=outbox.postal_address(name, member.address),
                            template="temporary_password_letter", context=context, language=settings.LANGUAGE_CODE,
                            account_id=account.pk)
     elif channel == "email":
@@ -148,18 +146,20 @@ def provision_account(organisation: Any, member: Any, *, now: datetime, actor: s
 
 
 def provision_members(organisation: Any, *, now: datetime, limit: int | None = None,
-                      actor: str = "system") -> tuple[int, list[tuple[str, str]]]:
+                      actor: str = "system") -> tuple[int, list[tuple[str, Exception]]]:
     """Provision every registry member of `organisation` who has no account yet (running it again does
-    nothing more). Returns how many accounts were created, and the (member number, reason) skipped."""
+    nothing more). Returns how many accounts were created, and the (member number, error) skipped: an
+    outbox.RecipientError (its text translated) or an IntegrityError (the identifier is taken)."""
     from guichet.channels.outbox import RecipientError
     from guichet.registry.models import MemberRecord
 
     members = MemberRecord.objects.filter(organisation=organisation, account__isnull=True).order_by("pk")
-    created, skipped = 0, []
+    created = 0
+    skipped: list[tuple[str, Exception]] = []
     for member in members[:limit] if limit is not None else members.iterator():
         try:
             provision_account(organisation, member, now=now, actor=actor)
             created += 1
         except (RecipientError, IntegrityError) as error:   # each member alone: one failure stops nothing
-            skipped.append((member.member_number, str(error) or type(error).__name__))
+            skipped.append((member.member_number, error))
     return created, skipped

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -104,7 +105,10 @@ class Command(BaseCommand):
 
         created, skipped = provision_members(organisation, now=timezone.now(), limit=options["limit"],
                                              actor="command")
-        for number, reason in skipped:
+        for number, error in skipped:
+            # An address or number the channel refuses is explained by the channel, already translated.
+            reason = (_("another account already has this member's identifier") if isinstance(error, IntegrityError)
+                      else str(error))
             self.stderr.write(_("Member %(number)s skipped: %(reason)s") % {"number": number, "reason": reason})
         self.stdout.write(ngettext("%(count)d account created.", "%(count)d accounts created.", created)
                           % {"count": created})
