@@ -398,7 +398,7 @@ def test_provisioning_sends_a_letter_with_identifier_and_temporary_password(farm
     call_command("members", "provision", "--organisation", farm.slug, "--limit", "2", stdout=out, stderr=err)
     assert Account.objects.count() == 2 and "2 comptes créés" in out.getvalue()
     call_command("members", "provision", "--organisation", farm.slug, stdout=out, stderr=err)
-    assert "Adhérent 12000009 ignoré : Il n'y a pas d'adresse postale." in err.getvalue()   # reported, in French
+    assert "Adhérent 12000009 ignoré. Il n'y a pas d'adresse postale." in err.getvalue()   # reported, in French
     call_command("members", "provision", "--organisation", farm.slug, stdout=out, stderr=err)   # idempotent
     assert Account.objects.count() == 3
     deliver_all()

@@ -107,8 +107,8 @@ class Command(BaseCommand):
                                              actor="command")
         for number, error in skipped:
             # An address or number the channel refuses is explained by the channel, already translated.
-            reason = (_("another account already has this member's identifier") if isinstance(error, IntegrityError)
+            reason = (_("Another account already has this member's identifier.") if isinstance(error, IntegrityError)
                       else str(error))
-            self.stderr.write(_("Member %(number)s skipped: %(reason)s") % {"number": number, "reason": reason})
+            self.stderr.write(_("Member %(number)s skipped. %(reason)s") % {"number": number, "reason": reason})
         self.stdout.write(ngettext("%(count)d account created.", "%(count)d accounts created.", created)
                           % {"count": created})
