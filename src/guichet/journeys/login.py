@@ -138,14 +138,15 @@ def _fail(ctx: Context, account: Account | None, key: str, reason: str) -> Stay:
 
 
 def code_destination(ctx: Context, account: Account) -> codes.Destination | None:
-    """Where a sign-in code goes: to the SMS factor's own number when the member chose text messages,
-    else to the email address, else (a member without email who enrolled an app or a passkey and lost it)
-    to the mobile number on record; None when the policy's channels leave nowhere to send it."""
-    sms_allowed = "sms" in ctx.policy.login.second_factor.channels
+    """Where a sign-in code goes, among the policy's channels: to the SMS factor's own number when the member
+    chose text messages, else to the email address, else (a member without email who enrolled an app or a
+    passkey and lost it) to the mobile number on record; None when the channels leave nowhere to send it."""
+    channels = ctx.policy.login.second_factor.channels
+    sms_allowed = "sms" in channels
     sms = account.factors.filter(kind=Factor.Kind.SMS).first() if sms_allowed else None
     if sms is not None and (sms.mobile or account.mobile):
         return codes.Destination("sms", sms.mobile or account.mobile)
-    if account.email:
+    if "email" in channels and account.email:
         return codes.Destination("email", account.email)
     if sms_allowed and account.mobile:
         return codes.Destination("sms", account.mobile)

@@ -26,7 +26,8 @@ class EnrolChoose(Step):
     def screen(self, ctx: Context, run: Run) -> Screen:
         rule = ctx.policy.login.second_factor
         account = account_of(run)
-        choices = [("email", _("A code sent to my email address"))] if account.email else []
+        choices = [("email", _("A code sent to my email address"))] if "email" in rule.channels and account.email \
+            else []
         if "sms" in rule.channels:
             choices.append(("sms", _("A code sent by text message to my mobile phone")))
         if rule.totp:

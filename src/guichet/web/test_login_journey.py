@@ -442,3 +442,33 @@ def test_a_code_factor_without_its_address_says_so_instead_of_failing(drive, far
     page = sign_in_password(drive(farm.slug), account.identifier)
     assert page.notices == ["mfa.no_channel"] and page.fields == [] and page.actions == []
     assert page.outcome != "signed_in" and not Event.objects.filter(kind="login.succeeded").exists()
+
+
+def test_codes_go_only_by_the_channels_the_policy_names(drive, pension, make_account, smtp_sink) -> None:
+    """A pension fund whose policy says text messages only: no code by email, neither at sign-in nor offered
+    at enrolment, even to a member who has an email address (and an email factor from before)."""
+    from guichet.channels.models import Message
+    from guichet.conftest import POLICY_DIR
+    from guichet.organisations.apply import apply
+    from guichet.policy.loader import load_folder
+
+    def sms_only(policy, **changes):
+        second = policy.login.second_factor.model_copy(update={"channels": ["sms"], **changes})
+        return policy.model_copy(update={"login": policy.login.model_copy(update={"second_factor": second})})
+
+    apply([sms_only(p, enrolment_required_from=None) if p.slug == pension.slug else p
+           for p in load_folder(POLICY_DIR)])
+    pension = Organisation.objects.get(slug=pension.slug)
+    account = make_account(pension, mobile="+33612345678", factors=("email",))
+    page = sign_in_password(drive(pension.slug), account.email)
+    assert page.step == "second_factor" and "code.sent_sms" in page.notices and "code.sent_email" not in page.notices
+    assert not Message.objects.filter(channel="email", recipient=account.email).exists()
+
+    apply([sms_only(p) if p.slug == pension.slug else p for p in load_folder(POLICY_DIR)])   # enrolment due
+    newcomer = make_account(pension, mobile="+33612345679", factors=())
+    driver = drive(pension.slug)
+    assert sign_in_password(driver, newcomer.email).step == "enrol_choose"
+    assert driver.submit({"method": "email"}, "choose").field_errors == {"method": ["field.choice_invalid"]}
+    page = driver.submit({"method": "sms", "mobile": "06 12 34 56 79"}, "choose")
+    assert page.step == "enrol_confirm" and "code.sent_sms" in page.notices
+    assert not Message.objects.filter(channel="email", recipient=newcomer.email).exists()
