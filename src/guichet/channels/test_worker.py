@@ -78,11 +78,11 @@ def test_each_lease_runs_from_its_own_claim_however_long_the_round(pension: Orga
     for n in range(3):
         send_notice(pension, f"member{n}@example.fr")
     round_start = timezone.now()
-    times = iter([round_start, round_start, round_start + worker.LEASE + timedelta(seconds=1)])
-    worker_a = worker.claim_due(50, lambda: next(times))   # the clock as worker A reads it, claim after claim
+    clock = [round_start]   # the time as worker A reads it, however often
+    worker_a = worker.claim_due(50, lambda: clock[0])
     worker.attempt(next(worker_a), round_start)             # A delivers its first message (slowly)...
+    claimed_at = clock[0] = round_start + worker.LEASE + timedelta(seconds=1)
     second = next(worker_a)                                 # ...and claims the second one a lease later
-    claimed_at = round_start + worker.LEASE + timedelta(seconds=1)
     assert second.lease_until == claimed_at + worker.LEASE
     taken_by_b = [m.pk for m in worker.claim_due(50, claimed_at)]   # worker B's round starts then
     assert second.pk not in taken_by_b and len(taken_by_b) == 1
