@@ -66,3 +66,16 @@ def test_a_valid_folder_is_told_in_the_operators_language() -> None:
 def test_every_message_of_the_policy_checks_has_a_french_translation(template: str) -> None:
     with translation.override("fr"):
         assert translation.gettext(template) != template
+
+
+@pytest.mark.django_db
+def test_what_apply_did_is_told_in_whole_sentences() -> None:
+    for language, first, second in (("fr", "Organisations créées : ", "Organisations inchangées : "),
+                                    ("en", "Organisations created: ", "Organisations unchanged: ")):
+        Organisation.objects.all().delete()
+        outputs = [StringIO(), StringIO()]
+        with translation.override(language):
+            for output in outputs:
+                call_command("organisations", "apply", str(BUNDLED), stdout=output)
+        assert outputs[0].getvalue().startswith(first + "caisse-agricole-exemple, "), outputs[0].getvalue()
+        assert outputs[1].getvalue().startswith(second + "caisse-agricole-exemple, "), outputs[1].getvalue()

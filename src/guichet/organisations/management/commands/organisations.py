@@ -77,8 +77,10 @@ class Command(BaseCommand):
         from guichet.organisations.apply import apply
 
         report = apply(policies)
-        for label, applied in ((_("created"), report.created), (_("updated"), report.updated),
-                               (_("unchanged"), report.unchanged),
-                               (_("not in the folder, left as is"), report.not_in_folder)):
+        for line, applied in ((_("Organisations created: %(slugs)s"), report.created),
+                              (_("Organisations updated: %(slugs)s"), report.updated),
+                              (_("Organisations unchanged: %(slugs)s"), report.unchanged),
+                              (_("Organisations not in the folder, left as they are: %(slugs)s"),
+                               report.not_in_folder)):
             if applied:
-                self.stdout.write(f"{label}: {', '.join(applied)}")
+                self.stdout.write(line % {"slugs": ", ".join(applied)})
