@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AbstractApplication, get_application_model
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.settings import oauth2_settings
 
 from guichet.audit.record import record
@@ -80,6 +88,33 @@ def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str
     record("oidc.client_created", organisation=organisation, actor="operator", client=application.client_id,
            name=application.name, public=public, scopes=allowed)
     return NewClient(application.client_id, secret, tuple(allowed))
+
+
+@transaction.atomic
+def set_scopes(organisation: Organisation, client_id: str, scopes: list[str]) -> tuple[str, ...]:
+    """The scopes an existing client may ask for from now on. When one is taken away, every token and code
+    the client holds ends (members sign in to it again): a token must not keep a claim its client lost."""
+    client = Client.objects.select_for_update().select_related("application").filter(
+        organisation=organisation, application__client_id=client_id).first()
+    if client is None:
+        raise ClientProblem(f"no client {client_id!r} in this organisation")
+    if not scopes:
+        raise ClientProblem("name the scopes with --scope")
+    allowed = client_scopes(scopes)
+    before = client.scopes.split()
+    client.scopes = " ".join(allowed)
+    client.save(update_fields=["scopes"])
+    taken_away = [scope for scope in before if scope not in allowed]
+    if taken_away:
+        application = client.application
+        get_grant_model().objects.filter(application=application).delete()
+        get_refresh_token_model().objects.filter(application=application, revoked__isnull=True) \
+            .update(revoked=timezone.now())
+        get_access_token_model().objects.filter(application=application).delete()
+        get_id_token_model().objects.filter(application=application).delete()
+    record("oidc.client_scopes_changed", organisation=organisation, actor="operator", client=client_id,
+           before=before, after=allowed, tokens_ended=bool(taken_away))
+    return tuple(allowed)
 
 
 def clients_of(organisation: Organisation) -> list[Client]:
