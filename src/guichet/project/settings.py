@@ -6,6 +6,8 @@ with a message that lists every problem; development is the demo; test is the te
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -122,6 +124,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too, never Django's shared in-memory database: that one is a single connection
+    # shared by every thread of the live server, so a page's concurrent requests would interleave their
+    # transactions on it ("cannot open savepoint"). A file gives each thread its own, as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"guichet-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
