@@ -1,17 +1,25 @@
-"""guichet oidc clients add|list: operators register an organisation's applications."""
+"""guichet oidc clients add|list|scopes|secret|remove: operators register and manage an organisation's applications.
+
+The command answers in French by default, as every Guichet command, and in English when asked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
+from django.test import Client as Browser
+from django.utils import translation
 from oauth2_provider.models import Application
 
 from guichet.audit.models import Event
 from guichet.identities.models import Account
+from guichet.oidc.conftest import CALLBACK
 from guichet.oidc.models import Client
+from guichet.oidc.provider.clients import NewClient, add_client
+from guichet.oidc.testing import application as direct
 from guichet.organisations.models import Organisation
 
 
@@ -55,10 +63,11 @@ def test_a_public_client_has_no_secret(farm: Organisation) -> None:
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (["--organisation", "nowhere", "--name", "A", "--redirect-uri", "https://a.example/cb"], "unknown organisation"),
-    (["--name", "A"], "at least one redirect URI"),
-    (["--name", "A", "--redirect-uri", "app.example/cb"], "absolute address"),
-    (["--name", "A", "--redirect-uri", "https://a.example/cb#x"], "no fragment"),
+    (["--organisation", "nowhere", "--name", "A", "--redirect-uri", "https://a.example/cb"],
+     "organisation inconnue 'nowhere' : appliquez d'abord sa politique"),
+    (["--name", "A"], "au moins une adresse de redirection .*; rien n'a été créé"),
+    (["--name", "A", "--redirect-uri", "app.example/cb"], "'app.example/cb' doit être une adresse complète"),
+    (["--name", "A", "--redirect-uri", "https://a.example/cb#x"], "ni fragment"),
     (["--name", "A", "--redirect-uri", "https://a.example/cb", "--scope", "address"], "invalid choice"),
 ])
 def test_bad_clients_are_refused_and_nothing_is_created(farm: Organisation, args: list[str], words: str) -> None:
@@ -71,12 +80,6 @@ def test_bad_clients_are_refused_and_nothing_is_created(farm: Organisation, args
 
 def test_an_operator_changes_a_clients_scopes_and_taking_one_away_ends_its_tokens(
         farm: Organisation, farm_member: Account) -> None:
-    from django.test import Client as Browser
-
-    from guichet.oidc.conftest import CALLBACK
-    from guichet.oidc.provider.clients import add_client
-    from guichet.oidc.testing import application as direct
-
     client = add_client(farm, name="Espace adhérent", redirect_uris=[CALLBACK], scopes=["member"])
     assert run("clients", "scopes", "--organisation", farm.slug, "--client-id", client.client_id,
                "--scope", "member", "--scope", "email") == "scopes: openid email member\n"
@@ -98,13 +101,95 @@ def test_an_operator_changes_a_clients_scopes_and_taking_one_away_ends_its_token
 
 
 def test_scopes_of_an_unknown_client_or_none_named_change_nothing(farm: Organisation, health: Organisation) -> None:
-    from guichet.oidc.conftest import CALLBACK
-    from guichet.oidc.provider.clients import add_client
-
     client = add_client(health, name="Espace", redirect_uris=[CALLBACK])
-    with pytest.raises(CommandError, match="no client .* in this organisation; nothing was changed"):
+    with pytest.raises(CommandError, match="aucun client .* dans cette organisation ; rien n'a été modifié"):
         run("clients", "scopes", "--organisation", farm.slug, "--client-id", client.client_id, "--scope", "email")
-    with pytest.raises(CommandError, match="name the scopes with --scope; nothing was changed"):
+    with translation.override("en"), pytest.raises(CommandError,
+                                                   match="name the scopes with --scope; nothing was changed"):
         run("clients", "scopes", "--organisation", health.slug, "--client-id", client.client_id)
     assert Client.objects.get(application__client_id=client.client_id).scopes == "openid member"
     assert not Event.objects.filter(kind="oidc.client_scopes_changed").exists()
+
+
+def test_the_command_speaks_english_when_asked(farm: Organisation) -> None:
+    with translation.override("en"), pytest.raises(CommandError) as refused:
+        run("clients", "add", "--organisation", farm.slug, "--name", "A", "--redirect-uri", "app.example/cb")
+    assert str(refused.value) == ("redirect URI 'app.example/cb' must be an absolute address starting with "
+                                  "http://, https://; nothing was created")
+    with translation.override("en"):
+        out = run("clients", "add", "--organisation", farm.slug, "--name", "A", "--redirect-uri", "https://a.example/cb")
+    assert "Keep the secret now: it is stored hashed and cannot be shown again." in out
+    assert "Conservez le secret maintenant" in run("clients", "add", "--organisation", farm.slug, "--name", "B",
+                                                   "--redirect-uri", "https://b.example/cb")
+
+
+def test_a_new_secret_works_at_once_and_the_old_one_no_longer(farm: Organisation, farm_member: Account) -> None:
+    client = add_client(farm, name="Espace adhérent", redirect_uris=[CALLBACK])
+    app = direct.App(farm, client, scope="openid member")
+    tokens = app.signed_in_tokens(farm_member)
+    out = run("clients", "secret", "--organisation", farm.slug, "--client-id", client.client_id)
+    values = dict(line.split(": ", 1) for line in out.splitlines() if line.startswith("client_secret: "))
+    assert "L'ancien secret ne fonctionne plus." in out
+    stored = Application.objects.get(client_id=client.client_id).client_secret
+    assert check_password(values["client_secret"], stored) and not check_password(client.client_secret, stored)
+
+    assert app.refresh(tokens["refresh_token"]).status_code == 401          # the old secret: invalid_client
+    renewed = direct.App(farm, replace(client, client_secret=values["client_secret"]), scope="openid member")
+    assert renewed.refresh(tokens["refresh_token"]).status_code == 200      # the member stays signed in
+    event = Event.objects.get(kind="oidc.client_secret_changed")
+    assert event.data["client"] == client.client_id and values["client_secret"] not in str(event.data)
+
+
+def test_a_public_client_or_another_organisations_gets_no_new_secret(farm: Organisation,
+                                                                     health: Organisation) -> None:
+    public = add_client(farm, name="Mobile", redirect_uris=[CALLBACK], public=True)
+    others = add_client(health, name="Espace", redirect_uris=[CALLBACK])
+    before = {app.client_id: app.client_secret for app in Application.objects.all()}
+    with pytest.raises(CommandError, match="est un client public : il n'a pas de secret ; rien n'a été modifié"):
+        run("clients", "secret", "--organisation", farm.slug, "--client-id", public.client_id)
+    with pytest.raises(CommandError, match="aucun client"):
+        run("clients", "secret", "--organisation", farm.slug, "--client-id", others.client_id)
+    assert {app.client_id: app.client_secret for app in Application.objects.all()} == before
+    assert not Event.objects.filter(kind="oidc.client_secret_changed").exists()
+
+
+def test_removing_a_client_ends_its_tokens_and_codes_and_no_other(farm: Organisation, health: Organisation,
+                                                                  farm_member: Account) -> None:
+    client = add_client(farm, name="Ancien portail", redirect_uris=[CALLBACK])
+    app = direct.App(farm, client, scope="openid member")
+    tokens = app.signed_in_tokens(farm_member)
+    browser = Browser()
+    direct.sign_in(browser, farm_member)
+    code = app.code(browser)                                                 # issued, not yet redeemed
+    other = direct.App(farm, add_client(farm, name="Rendez-vous", redirect_uris=[CALLBACK]), scope="openid")
+    others = other.signed_in_tokens(farm_member)
+    with pytest.raises(CommandError, match="aucun client"):                  # not through another organisation
+        run("clients", "remove", "--organisation", health.slug, "--client-id", client.client_id)
+
+    out = run("clients", "remove", "--organisation", farm.slug, "--client-id", client.client_id)
+    assert out == (f"Client {client.client_id} (Ancien portail) supprimé : "
+                   "ses codes et ses jetons ne fonctionnent plus.\n")
+    assert app.userinfo(tokens["access_token"]).status_code == 401
+    assert app.refresh(tokens["refresh_token"]).status_code == 401
+    assert app.token(code).status_code == 401
+    assert app.authorize(browser).status_code == 400                         # an unknown client: no redirect
+    assert other.userinfo(others["access_token"]).status_code == 200
+    assert client.client_id not in run("clients", "list", "--organisation", farm.slug)
+    event = Event.objects.get(kind="oidc.client_removed")
+    assert event.data == {"client": client.client_id, "name": "Ancien portail"} and event.organisation == farm
+
+
+def test_a_third_party_client_asks_members_to_agree(farm: Organisation, farm_member: Account) -> None:
+    out = run("clients", "add", "--organisation", farm.slug, "--name", "Simulateur retraite", "--consent",
+              "--redirect-uri", CALLBACK)
+    values = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    application = Application.objects.get(client_id=values["client_id"])
+    assert not application.skip_authorization
+    assert f"{values['client_id']}  Simulateur retraite  confidential  consent  scopes: openid member" in run(
+        "clients", "list", "--organisation", farm.slug)
+    assert Event.objects.get(kind="oidc.client_created").data["consent"] is True
+    app = direct.App(farm, NewClient(values["client_id"], values["client_secret"]), scope="openid member")
+    browser = Browser()
+    direct.sign_in(browser, farm_member)
+    page = app.authorize(browser)
+    assert page.status_code == 200 and "Simulateur retraite" in page.content.decode()   # the consent page

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_noop
 from django.views import View
 from django.views.decorators.cache import never_cache
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -33,6 +34,11 @@ from guichet.oidc.provider.validator import max_age, signed_in_too_long_ago
 from guichet.security.ratelimit import client_ip
 from guichet.web import outcomes
 from guichet.web.html.pages import organisation_context
+
+# The consent page translates the scopes' labels of settings.OAUTH2_PROVIDER["SCOPES"]; named here as well so that
+# makemessages keeps them in this app's catalogue.
+SCOPE_LABELS = (gettext_noop("Sign you in"), gettext_noop("Your name and date of birth"),
+                gettext_noop("Your email address"), gettext_noop("Your member number"))
 
 # What of a validated request is kept in the session while the member reads the consent page.
 _KEPT = ("client_id", "redirect_uri", "response_type", "state", "code_challenge", "code_challenge_method",

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     AbstractApplication,
@@ -43,7 +44,8 @@ def client_scopes(scopes: list[str] | None) -> list[str]:
         return list(DEFAULT_SCOPES)
     unknown = [scope for scope in scopes if scope not in oauth2_settings.SCOPES]
     if unknown:
-        raise ClientProblem(f"unknown scope {unknown[0]!r} (known: {', '.join(known_scopes())})")
+        raise ClientProblem(_("unknown scope %(scope)r (known: %(known)s)")
+                            % {"scope": unknown[0], "known": ", ".join(known_scopes())})
     return [scope for scope in known_scopes() if scope == "openid" or scope in scopes]
 
 
@@ -58,9 +60,10 @@ def check_uri(uri: str, what: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES or not parts.netloc:
         allowed = ", ".join(f"{s}://" for s in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
-        raise ClientProblem(f"{what} {uri!r} must be an absolute address starting with {allowed}")
+        raise ClientProblem(_("%(what)s %(uri)r must be an absolute address starting with %(allowed)s")
+                            % {"what": what, "uri": uri, "allowed": allowed})
     if "#" in uri or "@" in parts.netloc:
-        raise ClientProblem(f"{what} {uri!r} must have no fragment (#) nor user name")
+        raise ClientProblem(_("%(what)s %(uri)r must have no fragment (#) nor user name") % {"what": what, "uri": uri})
     return uri
 
 
@@ -69,13 +72,14 @@ def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str
                post_logout_redirect_uris: list[str] | None = None, public: bool = False,
                skip_authorization: bool = True, scopes: list[str] | None = None) -> NewClient:
     """A new application of the organisation, which may ask for `scopes` (DEFAULT_SCOPES when none are
-    named). Operators' clients are first-party: no consent page."""
+    named). Operators' clients are first-party unless `skip_authorization` is False: then members are asked
+    to agree on a consent page."""
     if not name.strip():
-        raise ClientProblem("the client needs a name")
+        raise ClientProblem(_("the client needs a name"))
     if not redirect_uris:
-        raise ClientProblem("the client needs at least one redirect URI")
-    uris = [check_uri(u, "redirect URI") for u in redirect_uris]
-    logout_uris = [check_uri(u, "post-logout redirect URI") for u in post_logout_redirect_uris or []]
+        raise ClientProblem(_("the client needs at least one redirect URI"))
+    uris = [check_uri(u, _("redirect URI")) for u in redirect_uris]
+    logout_uris = [check_uri(u, _("post-logout redirect URI")) for u in post_logout_redirect_uris or []]
     allowed = client_scopes(scopes)
     secret = "" if public else generate_client_secret()
     application = get_application_model().objects.create(
@@ -86,7 +90,7 @@ def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str
     )
     Client.objects.create(application=application, organisation=organisation, scopes=" ".join(allowed))
     record("oidc.client_created", organisation=organisation, actor="operator", client=application.client_id,
-           name=application.name, public=public, scopes=allowed)
+           name=application.name, public=public, scopes=allowed, consent=not skip_authorization)
     return NewClient(application.client_id, secret, tuple(allowed))
 
 
@@ -94,12 +98,9 @@ def add_client(organisation: Organisation, *, name: str, redirect_uris: list[str
 def set_scopes(organisation: Organisation, client_id: str, scopes: list[str]) -> tuple[str, ...]:
     """The scopes an existing client may ask for from now on. When one is taken away, every token and code
     the client holds ends (members sign in to it again): a token must not keep a claim its client lost."""
-    client = Client.objects.select_for_update().select_related("application").filter(
-        organisation=organisation, application__client_id=client_id).first()
-    if client is None:
-        raise ClientProblem(f"no client {client_id!r} in this organisation")
+    client = _locked(organisation, client_id)
     if not scopes:
-        raise ClientProblem("name the scopes with --scope")
+        raise ClientProblem(_("name the scopes with --scope"))
     allowed = client_scopes(scopes)
     before = client.scopes.split()
     client.scopes = " ".join(allowed)
@@ -115,6 +116,44 @@ def set_scopes(organisation: Organisation, client_id: str, scopes: list[str]) ->
     record("oidc.client_scopes_changed", organisation=organisation, actor="operator", client=client_id,
            before=before, after=allowed, tokens_ended=bool(taken_away))
     return tuple(allowed)
+
+
+@transaction.atomic
+def new_secret(organisation: Organisation, client_id: str) -> str:
+    """A new secret for a confidential client, shown once and stored hashed; the old one stops working at once
+    (the application cannot redeem codes nor refresh tokens with it). Members stay signed in to the
+    application: what it holds was given to it, not to whoever took the old secret, who cannot use it without
+    the secret."""
+    client = _locked(organisation, client_id)
+    application = client.application
+    if application.client_type == AbstractApplication.CLIENT_PUBLIC:
+        raise ClientProblem(_("%(client)r is a public client: it has no secret") % {"client": client_id})
+    secret = generate_client_secret()
+    application.client_secret = secret   # hashed on save (django-oauth-toolkit's ClientSecretField)
+    application.save(update_fields=["client_secret", "updated"])
+    record("oidc.client_secret_changed", organisation=organisation, actor="operator", client=client_id)
+    return secret
+
+
+@transaction.atomic
+def remove_client(organisation: Organisation, client_id: str) -> str:
+    """The application can no longer sign anybody in: it is deleted with every code and token it holds, which
+    stop working at once. Returns its name."""
+    client = _locked(organisation, client_id)
+    application = client.application
+    name = application.name
+    application.delete()   # its Client, grants, access, refresh and ID tokens go with it (CASCADE)
+    record("oidc.client_removed", organisation=organisation, actor="operator", client=client_id, name=name)
+    return name
+
+
+def _locked(organisation: Organisation, client_id: str) -> Client:
+    """The organisation's client, locked for this transaction; another organisation's is not found."""
+    client = Client.objects.select_for_update().select_related("application").filter(
+        organisation=organisation, application__client_id=client_id).first()
+    if client is None:
+        raise ClientProblem(_("no client %(client)r in this organisation") % {"client": client_id})
+    return client
 
 
 def clients_of(organisation: Organisation) -> list[Client]:
