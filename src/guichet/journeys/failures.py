@@ -7,7 +7,17 @@ from __future__ import annotations
 from guichet.identities import actions
 from guichet.identities.models import Account
 from guichet.journeys.engine import Context
-from guichet.security import lockout
+from guichet.security import devices, lockout
+
+
+def lockout_key(ctx: Context, account: Account) -> str:
+    """The lock-out counter an attempt about `account` counts towards (security.lockout.account_key): the
+    device's own when the request comes from a device the member had remembered and the policy spares them."""
+    login = ctx.policy.login
+    device = None
+    if login.lockout.spare_remembered_devices and login.remember_device.enabled:
+        device = devices.recognised(account, ctx.cookies.get(devices.cookie_name(ctx.organisation.slug)), ctx.now)
+    return lockout.account_key(account, device)
 
 
 def count_failure(ctx: Context, account: Account | None, key: str, *, reason: str,

@@ -28,7 +28,7 @@ from guichet.identities import lookup, passkeys, totp
 from guichet.identities.models import Account, Factor, Passkey
 from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
-from guichet.journeys.failures import count_failure
+from guichet.journeys.failures import count_failure, lockout_key
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
 from guichet.journeys.login_enrolment import EnrolChoose, EnrolConfirm
 from guichet.journeys.models import Run
@@ -109,7 +109,7 @@ class Credentials(Step):
             return Stay((Notice.of("request.rate_limited", "error"),))
         kind = ctx.policy.login.identifier.kind
         account, enrolled = lookup.find_with_factors(ctx.organisation, kind, data["identifier"])
-        key = lockout.identity_key("account", str(account.pk)) if account else \
+        key = lockout_key(ctx, account) if account else \
             lockout.identity_key("identifier", lookup.normalise_identifier(kind, data["identifier"]))
         throttle = lockout.status(ctx.organisation, key)
         right = lookup.password_matches(account, data["password"])   # always one hash, locked or not

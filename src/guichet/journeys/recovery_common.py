@@ -98,7 +98,7 @@ def temporary_password_by(ctx: Context, account: Account, channel: str) -> Done:
     password = actions.set_temporary_password(account, now=ctx.now, ip=ctx.ip, reason="recovery")
     # The code or the answer was right: guesses made before no longer matter, as after a reset by link.
     # (Never on the letter path: a wrong answer must not unlock an account.)
-    lockout.record_success(ctx.organisation, lockout.identity_key("account", str(account.pk)))
+    lockout.clear_account(ctx.organisation, account)
     context: dict[str, Any] = {"password": password,
                                "days": ctx.policy.recovery.temporary_password.lifetime.days}
     if channel == "sms":

@@ -128,7 +128,7 @@ class NewPassword(Step):
             return Stay((Notice.of("recovery.link_dead", "error"),), restart=True)   # once, and before it expires
         actions.set_password(account, data[passwords.NEW], now=ctx.now, ip=ctx.ip, reason="recovery")
         # The email was proven: guesses made before the reset no longer matter.
-        lockout.record_success(ctx.organisation, lockout.identity_key("account", str(account.pk)))
+        lockout.clear_account(ctx.organisation, account)
         actions.notify_password_changed(account, now=ctx.now, language=ctx.language)
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="password_reset")
         return Done(password_reset_screen(ctx))

@@ -198,7 +198,7 @@ class UpdateAccount(Step):
                                                ip=ctx.ip):
             return Done(dead_link(ctx, secrets.Check.MISSING))
         # The address was proven, as by a recovery link: guesses made before no longer matter.
-        lockout.record_success(ctx.organisation, lockout.identity_key("account", str(account.pk)))
+        lockout.clear_account(ctx.organisation, account)
         actions.notify_password_changed(account, now=ctx.now, language=ctx.language)
         return Done(Screen(title=_("Your account is updated"),
                            notices=(Notice.of("registration.account_updated", "success"),),

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from guichet.identities.models import Account
 from guichet.journeys.engine import Context
-from guichet.journeys.failures import count_failure
+from guichet.journeys.failures import count_failure, lockout_key
 from guichet.journeys.models import Run
 from guichet.journeys.screens import Notice, Stay
-from guichet.security import lockout
 
 
 def account_of(run: Run) -> Account:
@@ -17,7 +16,7 @@ def account_of(run: Run) -> Account:
 
 def wrong_second_factor(ctx: Context, account: Account, stay: Stay) -> Stay:
     """Wrong codes count towards the lock-out too: a stolen password does not buy unlimited guesses."""
-    status = count_failure(ctx, account, lockout.identity_key("account", str(account.pk)), reason="second_factor")
+    status = count_failure(ctx, account, lockout_key(ctx, account), reason="second_factor")
     if status.locked(ctx.now):
         # The password was right, so saying "start again" reveals nothing; the lock email (per policy) says the rest.
         return Stay((Notice.of("code.exhausted", "error"),), restart=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from guichet.identities import lookup
 from guichet.identities.models import Account
 from guichet.journeys.engine import Context
-from guichet.journeys.failures import count_failure
+from guichet.journeys.failures import count_failure, lockout_key
 from guichet.journeys.screens import Notice, Stay
 from guichet.security import lockout
 
@@ -26,7 +26,7 @@ def check_current_password(ctx: Context, account: Account, password: str, *, rea
     """None when `password` is the member's current one. Otherwise the failure is counted (a locked account is
     refused without checking, and without counting), audited with `reason`, and the member is told by email
     when this failure locked the account."""
-    key = lockout.identity_key("account", str(account.pk))
+    key = lockout_key(ctx, account)
     locked = lockout.status(ctx.organisation, key).locked(ctx.now)
     if not locked and lookup.password_matches(account, password):
         return None

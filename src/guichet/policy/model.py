@@ -110,6 +110,9 @@ class Lockout(Strict):
     forget_after: Duration = Field(timedelta(hours=24), description=(
         "Failures are forgotten once this long has passed since the last one and since the end of any lock"))
     notify_member: bool = True
+    spare_remembered_devices: bool = Field(True, description=(
+        "A device the member had remembered keeps its own failure count: a stranger's failures lock the account "
+        "everywhere else, not there"))
 
     @model_validator(mode="after")
     def _longest_lock_at_least_the_first(self) -> Lockout:

@@ -35,6 +35,15 @@ def is_remembered(account: Any, token: str | None, now: datetime) -> bool:
     return updated == 1
 
 
+def recognised(account: Any, token: str | None, now: datetime) -> int | None:
+    """The id of the remembered device this cookie token names for this account, if it is still valid; reads
+    only (a device is "used" when it spares a second factor: is_remembered)."""
+    if not token:
+        return None
+    return RememberedDevice.objects.filter(account=account, token_hash=_hash(token), revoked_at=None,
+                                           expires_at__gt=now).values_list("pk", flat=True).first()
+
+
 def revoke_all(account: Any, now: datetime) -> int:
     return RememberedDevice.objects.filter(account=account, revoked_at=None).update(revoked_at=now)
 

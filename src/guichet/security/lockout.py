@@ -18,12 +18,27 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from guichet.identities.models import LoginThrottle
+from guichet.identities.models import LoginThrottle, RememberedDevice
 from guichet.policy.model import Lockout
 
 
 def identity_key(kind: str, value: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"lockout:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def account_key(account: Any, device_id: int | None = None) -> str:
+    """The counter a failure about this account goes to: the account's, or, on a device the member had
+    remembered (`lockout.spare_remembered_devices`), that device's own, so that a stranger's guesses elsewhere
+    cannot lock the member out of it."""
+    return identity_key("device", str(device_id)) if device_id is not None else identity_key("account", str(account.pk))
+
+
+def clear_account(organisation: Any, account: Any) -> None:
+    """Every counter of the account goes, its devices' as well: an agent's unlock, or the member proving who
+    they are again (recovery)."""
+    keys = [account_key(account), *(account_key(account, pk) for pk in
+                                     RememberedDevice.objects.filter(account=account).values_list("pk", flat=True))]
+    LoginThrottle.objects.filter(organisation=organisation, key_hash__in=keys).delete()
 
 
 @dataclass(frozen=True)

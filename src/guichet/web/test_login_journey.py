@@ -168,20 +168,24 @@ def test_the_second_factor_notice_speaks_of_the_policy_date_as_past_or_to_come(d
     assert f"À partir du {soon:%d/%m/%Y}, tous les adhérents" in page.text
 
 
-def telling_locks(slug: str, notify_member: bool) -> Organisation:
-    """The organisation with `login.lockout.notify_member` set, applied as `guichet organisations apply` would."""
+def with_lockout(slug: str, **rule: bool) -> Organisation:
+    """The organisation with these `login.lockout` settings, applied as `guichet organisations apply` would."""
     from guichet.conftest import POLICY_DIR
     from guichet.organisations.apply import apply
     from guichet.policy.loader import load_folder
 
     def changed(policy):
-        lockout = policy.login.lockout.model_copy(update={"notify_member": notify_member})
+        lockout = policy.login.lockout.model_copy(update=rule)
         return policy.model_copy(update={"login": policy.login.model_copy(update={"lockout": lockout})})
 
     apply([changed(p) if p.slug == slug else p for p in load_folder(POLICY_DIR)])
     organisation = Organisation.objects.get(slug=slug)
-    assert organisation.policy.login.lockout.notify_member is notify_member
+    assert organisation.policy.login.lockout.model_dump(include=set(rule)) == rule
     return organisation
+
+
+def telling_locks(slug: str, notify_member: bool) -> Organisation:
+    return with_lockout(slug, notify_member=notify_member)
 
 
 @pytest.mark.parametrize("notify_member", [False, True])
@@ -235,6 +239,60 @@ def test_remembered_device_skips_the_code_until_the_password_changes(drive, pens
     actions.set_password(account, "Another-Horse-43!", now=timezone.now())
     assert RememberedDevice.objects.get(account=account).revoked_at is not None
     assert sign_in_password(drive(pension.slug, client), account.email, "Another-Horse-43!").step == "second_factor"
+
+
+def remembered(drive, organisation, account, smtp_sink) -> Client:
+    """The member's own browser, remembered at a sign-in with a code, then signed out."""
+    browser = Client()
+    driver = drive(organisation.slug, browser)
+    sign_in_password(driver, account.email)
+    assert driver.submit({"code": code_from(smtp_sink, account.email), "remember": True}, "verify").outcome == \
+        "signed_in"
+    browser.post(f"/api/o/{organisation.slug}/logout")
+    return browser
+
+
+def test_a_strangers_failures_do_not_lock_the_member_out_of_a_remembered_device(drive, pension, make_account,
+                                                                                smtp_sink) -> None:
+    from guichet.identities import actions
+
+    account = make_account(pension)
+    own = remembered(drive, pension, account, smtp_sink)
+    failures = pension.policy.login.lockout.max_failures
+    for _ in range(failures):                                        # a stranger, elsewhere
+        sign_in_password(drive(pension.slug), account.email, "wrong")
+    assert "login.invalid" in sign_in_password(drive(pension.slug), account.email).notices   # locked there
+    assert sign_in_password(drive(pension.slug, own), account.email).outcome == "signed_in"    # not here
+    own.post(f"/api/o/{pension.slug}/logout")
+
+    for _ in range(failures):                                        # the device counts its own failures
+        page = sign_in_password(drive(pension.slug, own), account.email, "wrong")
+    assert "login.invalid" in page.notices
+    assert "login.invalid" in sign_in_password(drive(pension.slug, own), account.email).notices   # locked too
+    assert LoginThrottle.objects.filter(locks=1).count() == 2        # two counters, each locked once
+    actions.unlock(account, actor="agent:test", ip=None)             # an agent's unlock clears both
+    assert not LoginThrottle.objects.exists()
+    assert sign_in_password(drive(pension.slug, own), account.email).outcome == "signed_in"
+
+
+def test_a_remembered_device_shares_the_accounts_lock_when_the_policy_says_so(drive, pension, make_account,
+                                                                              smtp_sink) -> None:
+    organisation = with_lockout(pension.slug, spare_remembered_devices=False)
+    account = make_account(organisation)
+    own = remembered(drive, organisation, account, smtp_sink)
+    for _ in range(organisation.policy.login.lockout.max_failures):
+        sign_in_password(drive(organisation.slug), account.email, "wrong")
+    assert "login.invalid" in sign_in_password(drive(organisation.slug, own), account.email).notices
+
+
+def test_another_accounts_remembered_device_gives_no_counter_of_its_own(drive, pension, make_account,
+                                                                        smtp_sink) -> None:
+    member, other = make_account(pension), make_account(pension)
+    browser = remembered(drive, pension, other, smtp_sink)           # remembered for another account
+    for _ in range(pension.policy.login.lockout.max_failures):
+        sign_in_password(drive(pension.slug, browser), member.email, "wrong")
+    assert "login.invalid" in sign_in_password(drive(pension.slug, browser), member.email).notices
+    assert "login.invalid" in sign_in_password(drive(pension.slug), member.email).notices
 
 
 def test_forced_enrolment_from_the_policy_date_by_email(drive, pension, make_account, smtp_sink) -> None:

@@ -90,7 +90,7 @@ def unlock(account: Account, *, actor: str, ip: str | None, reason: str = "") ->
     """Clears the sign-in lock and its failure counter: the member starts afresh."""
     from guichet.security import lockout
 
-    lockout.unlock(account.organisation, lockout.identity_key("account", str(account.pk)))
+    lockout.clear_account(account.organisation, account)
     record("account.unlocked", organisation=account.organisation, account_id=account.id, actor=actor, ip=ip,
            reason=reason)
 
