@@ -15,9 +15,7 @@ import dj_database_url
 
 from guichet.project import environment as env
 
-ENVIRONMENT = env.get("GUICHET_ENV")
-if ENVIRONMENT not in {"production", "development", "test"}:
-    raise env.ConfigurationError([f"GUICHET_ENV must be production, development or test, not {ENVIRONMENT!r}."])
+ENVIRONMENT = env.environment()
 PRODUCTION = ENVIRONMENT == "production"
 DEBUG = ENVIRONMENT == "development"
 
