@@ -103,6 +103,11 @@ def _(message: str) -> str:
     return _catalogue(operator_language()).gettext(message)
 
 
+def translated(message: str, values: dict[str, object]) -> str:
+    """A start-up error another module wrote (marked with gettext_noop), in the operator's language."""
+    return _catalogue(operator_language()).gettext(message) % values
+
+
 def environment() -> str:
     """GUICHET_ENV, refused at once when unknown: which other checks apply depends on it."""
     value = get("GUICHET_ENV")

@@ -54,7 +54,7 @@ if PRODUCTION or not _problems:
         _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir() if ENVIRONMENT != "test"
                                       else Path(__import__("tempfile").gettempdir()) / "guichet-test")
     except _signing_key.KeyProblem as _problem:
-        _problems.append(str(_problem))
+        _problems.append(env.translated(_problem.message, _problem.values))
 if _problems:
     raise env.ConfigurationError(_problems)
 

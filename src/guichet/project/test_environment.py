@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from guichet.oidc import signing_key
 from guichet.project import environment as env
 
 # Every value is wrong: between them, these make every message of environment.py that depends on a value.
@@ -47,17 +48,21 @@ def every_message(monkeypatch: pytest.MonkeyPatch, language: str | None) -> list
     return told
 
 
-def messages_in_the_code() -> set[str]:
-    """Every message environment.py passes to `_` (what makemessages extracts)."""
-    tree = ast.parse(Path(env.__file__).read_text(encoding="utf-8"))
+def messages_in_the_code(module: object = env, marker: str = "_") -> set[str]:
+    """Every message the module passes to `marker` (what makemessages extracts)."""
+    tree = ast.parse(Path(str(getattr(module, "__file__", ""))).read_text(encoding="utf-8"))
     return {node.args[0].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == marker
             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
 
 
 def test_every_message_has_its_french_translation() -> None:
+    """environment.py's, and the signing key's, which the settings list with them."""
     messages = messages_in_the_code()
     assert len(messages) >= 20
+    key_messages = messages_in_the_code(signing_key, "gettext_noop")
+    assert len(key_messages) == 5
+    messages |= key_messages
     french = env._catalogue("fr")
     untranslated = sorted(m for m in messages if french.gettext(m) == m)
     assert not untranslated, f"no French in src/guichet/project/locale/fr/LC_MESSAGES/django.mo for: {untranslated}"
@@ -95,3 +100,20 @@ def test_english_when_the_operator_asks_for_it(monkeypatch: pytest.MonkeyPatch) 
     assert env.operator_language() == "fr"
     assert "GUICHET_LANGUAGE doit valoir fr ou en (valeur actuelle : 'de')." in env.problems(
         production=False, database_url="sqlite:///g.sqlite3")
+
+
+def test_the_signing_key_problems_are_told_in_the_operators_language(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def told(**variables: str) -> str:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(signing_key.KeyProblem) as problem:
+            signing_key.load(production=True, data_dir=tmp_path)
+        return env.translated(problem.value.message, problem.value.values)
+
+    monkeypatch.delenv("GUICHET_LANGUAGE", raising=False)
+    assert told(OIDC_RSA_PRIVATE_KEY="").startswith(
+        "OIDC_RSA_PRIVATE_KEY doit contenir la clé privée RSA (PEM) qui signe les jetons d'identité")
+    assert told(OIDC_RSA_PRIVATE_KEY="not a key").startswith(
+        "OIDC_RSA_PRIVATE_KEY n'est pas une clé privée PEM non chiffrée : ")
+    assert told(GUICHET_LANGUAGE="en").startswith("OIDC_RSA_PRIVATE_KEY is not an unencrypted private key in PEM: ")

@@ -205,6 +205,7 @@ def test_production_lists_bad_numbers_and_a_missing_key_with_the_unsafe_values(t
         "OIDC_RSA_PRIVATE_KEY": ""}, tmp_path)
     for variable in ("SECRET_KEY", "SESSION_IDLE_MINUTES", "OUTBOX_LEASE_SECONDS", "OIDC_RSA_PRIVATE_KEY"):
         assert f"- {variable}" in told, told
+    assert "- OIDC_RSA_PRIVATE_KEY doit contenir la clé privée RSA (PEM)" in told, told
 
 
 def test_production_refuses_numbers_out_of_range(tmp_path: Path) -> None:
