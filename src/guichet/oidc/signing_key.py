@@ -19,8 +19,21 @@ VARIABLE = "OIDC_RSA_PRIVATE_KEY"
 FILE_NAME = "oidc-signing-key.pem"
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for makemessages: Django's own cannot be imported while the settings load."""
+    return message
+
+
 class KeyProblem(Exception):
-    """The key is missing (in production) or is not an RSA private key in PEM."""
+    """The key is missing (in production) or is not an RSA private key in PEM.
+
+    `message` is an English template that `values` fill: the settings tell it in the operator's language. Its
+    translation is in guichet.project's catalogue, with the other start-up errors (kept by hand: makemessages
+    run in that app does not see this file; guichet/project/test_environment.py checks each one is there)."""
+
+    def __init__(self, message: str, **values: object):
+        self.message, self.values = message, values
+        super().__init__(message % values)
 
 
 def load(*, production: bool, data_dir: Path) -> str:
@@ -28,23 +41,31 @@ def load(*, production: bool, data_dir: Path) -> str:
     # Some process managers cannot hold a multi-line value: "\n" written literally is accepted too.
     pem = os.environ.get(VARIABLE, "").strip().replace("\\n", "\n")
     if pem:
-        return _checked(pem, f"the environment variable {VARIABLE}")
+        return _checked(pem, None)
     if production:
-        raise KeyProblem(f"{VARIABLE} must hold the RSA private key (PEM) that signs the ID tokens "
-                         "(for example: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072).")
+        raise KeyProblem(gettext_noop("%(variable)s must hold the RSA private key (PEM) that signs the ID tokens "
+                                      "(for example: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072)."),
+                         variable=VARIABLE)
     path = data_dir / FILE_NAME
     if not path.exists():
         _write_new_key(path)
-    return _checked(path.read_text(), str(path))
+    return _checked(path.read_text(), path)
 
 
-def _checked(pem: str, origin: str) -> str:
+def _checked(pem: str, path: Path | None) -> str:
+    """The PEM text if it holds a good key; `path` is the file it was read from (None: the variable)."""
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as error:
-        raise KeyProblem(f"{origin} is not an unencrypted private key in PEM: {error}") from None
+        if path is None:
+            raise KeyProblem(gettext_noop("%(variable)s is not an unencrypted private key in PEM: %(error)s"),
+                             variable=VARIABLE, error=error) from None
+        raise KeyProblem(gettext_noop("The key file %(path)s is not an unencrypted private key in PEM: %(error)s"),
+                         path=path, error=error) from None
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise KeyProblem(f"{origin} must be an RSA key of at least 2048 bits")
+        if path is None:
+            raise KeyProblem(gettext_noop("%(variable)s must be an RSA key of at least 2048 bits."), variable=VARIABLE)
+        raise KeyProblem(gettext_noop("The key file %(path)s must be an RSA key of at least 2048 bits."), path=path)
     return pem
 
 

@@ -19,11 +19,17 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["demo"]:
         os.environ.setdefault("GUICHET_ENV", "development")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.project.settings")
-    from guichet.project.environment import ConfigurationError
+    from guichet.project.environment import ConfigurationError, operator_language
 
     try:
+        import django
         from django.core.management import execute_from_command_line
+        from django.utils import translation
 
+        django.setup()  # the settings first (they may refuse to start), and the apps, for the translations
+        # The commands speak to the operator: in GUICHET_LANGUAGE, as the start-up errors do. LANGUAGE_CODE stays
+        # the members' default; what a command sends to members chooses its own language (docs/decisions.md).
+        translation.activate(operator_language())
         execute_from_command_line(["guichet", *args])
     except ConfigurationError as error:
         print(error, file=sys.stderr)

@@ -2,13 +2,20 @@
 
 Every setting an operator may change is read here, once, so that the README's table of
 variables and the code cannot drift apart: `VARIABLES` is the table.
+
+Its messages are translated with the standard library's gettext, from this app's own catalogue
+(locale/fr/LC_MESSAGES/django.mo): they are written while the settings load, before Django's
+translation machinery can run. They speak the operator's language, GUICHET_LANGUAGE (French unless
+the operator asks for English), as the `guichet` commands do (docs/decisions.md, "Deployment").
 """
 
 from __future__ import annotations
 
 import email.policy
+import gettext
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +30,9 @@ class Variable:
 VARIABLES = [
     Variable("GUICHET_ENV", "production",
              "production, development (the demo) or test. Production refuses unsafe settings."),
+    Variable("GUICHET_LANGUAGE", "fr",
+             "Language of what Guichet tells the operator (start-up errors, the guichet commands): fr or en. "
+             "Members' pages and messages keep their own language (French by default)."),
     Variable("SECRET_KEY", "", "At least 50 random characters. Required in production."),
     Variable("BASE_URL", "http://127.0.0.1:8000",
              "Public address of Guichet, used in links sent to members. https:// in production."),
@@ -66,10 +76,45 @@ VARIABLES = [
 
 _DEFAULTS = {v.name: v.default for v in VARIABLES}
 
+ENVIRONMENTS = ("production", "development", "test")
+LANGUAGES = ("fr", "en")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
 
 def get(name: str) -> str:
     """The variable's value, or its documented default."""
     return os.environ.get(name, _DEFAULTS[name]).strip()
+
+
+def operator_language() -> str:
+    """GUICHET_LANGUAGE when it is a language Guichet speaks, else French (problems() tells of a bad value)."""
+    chosen = get("GUICHET_LANGUAGE").lower()
+    return chosen if chosen in LANGUAGES else "fr"
+
+
+@cache
+def _catalogue(language: str) -> gettext.NullTranslations:
+    # English is the messages' own language: no catalogue, the text as written.
+    return gettext.translation("django", LOCALE_DIR, languages=[language], fallback=True)
+
+
+def _(message: str) -> str:
+    """The message in the operator's language (named `_` so that makemessages finds the messages)."""
+    return _catalogue(operator_language()).gettext(message)
+
+
+def translated(message: str, values: dict[str, object]) -> str:
+    """A start-up error another module wrote (marked with gettext_noop), in the operator's language."""
+    return _catalogue(operator_language()).gettext(message) % values
+
+
+def environment() -> str:
+    """GUICHET_ENV, refused at once when unknown: which other checks apply depends on it."""
+    value = get("GUICHET_ENV")
+    if value not in ENVIRONMENTS:
+        raise ConfigurationError([_("GUICHET_ENV must be production, development or test, not %(value)s.")
+                                  % {"value": repr(value)}])
+    return value
 
 
 def get_int(name: str) -> int:
@@ -77,7 +122,8 @@ def get_int(name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigurationError([f"{name} must be a whole number, not {raw!r}."]) from None
+        raise ConfigurationError([_("%(name)s must be a whole number, not %(value)s.")
+                                  % {"name": name, "value": repr(raw)}]) from None
 
 
 class ConfigurationError(Exception):
@@ -86,7 +132,7 @@ class ConfigurationError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(
-            "Guichet refuses to start with these settings:\n" + "\n".join(f"  - {p}" for p in problems)
+            _("Guichet refuses to start with these settings:") + "\n" + "\n".join(f"  - {p}" for p in problems)
         )
 
 
@@ -95,18 +141,18 @@ def production_problems(*, secret_key: str, base_url: str, email_url: str, sms_u
     """What makes these settings unsafe for production; empty when they are fine."""
     problems = []
     if len(secret_key) < 50 or len(set(secret_key)) < 5:
-        problems.append("SECRET_KEY must be set to at least 50 random characters "
-                        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))').")
+        problems.append(_("SECRET_KEY must be set to at least 50 random characters "
+                          "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')."))
     if urlsplit(base_url).scheme != "https":
-        problems.append(f"BASE_URL must start with https:// (now {base_url!r}): "
-                        "members' passwords and codes must never travel in clear.")
+        problems.append(_("BASE_URL must start with https:// (now %(value)s): "
+                          "members' passwords and codes must never travel in clear.") % {"value": repr(base_url)})
     for name, value in (("EMAIL_URL", email_url), ("SMS_URL", sms_url), ("POSTAL_URL", postal_url)):
         if value.startswith("mailbox:"):
-            problems.append(f"{name} is 'mailbox:', which only keeps messages for the demo mailbox: "
-                            "set a real delivery address.")
+            problems.append(_("%(name)s is 'mailbox:', which only keeps messages for the demo mailbox: "
+                              "set a real delivery address.") % {"name": name})
     if database_url.startswith("sqlite") and os.environ.get("GUICHET_ALLOW_SQLITE_IN_PRODUCTION") != "1":
-        problems.append("DATABASE_URL points to SQLite: use PostgreSQL in production, or set "
-                        "GUICHET_ALLOW_SQLITE_IN_PRODUCTION=1 for a single small node.")
+        problems.append(_("DATABASE_URL points to SQLite: use PostgreSQL in production, or set "
+                          "GUICHET_ALLOW_SQLITE_IN_PRODUCTION=1 for a single small node."))
     return problems
 
 
@@ -131,27 +177,31 @@ def problems(*, production: bool, database_url: str) -> list[str]:
     """Every value that cannot work (numbers, URLs, choices), and in production every unsafe one: all of them,
     so that an operator fixes them in one go. `database_url` is DATABASE_URL as the settings resolved it."""
     found: list[str] = []
+    if get("GUICHET_LANGUAGE").lower() not in LANGUAGES:
+        found.append(_("GUICHET_LANGUAGE must be fr or en, not %(value)s.") % {"value": repr(get("GUICHET_LANGUAGE"))})
     numbers: dict[str, int] = {}
     for name, minimum in MINIMUMS.items():
         raw = get(name)
         try:
             numbers[name] = int(raw)
         except ValueError:
-            found.append(f"{name} must be a whole number, not {raw!r}.")
+            found.append(_("%(name)s must be a whole number, not %(value)s.") % {"name": name, "value": repr(raw)})
             continue
         floor = max(minimum, PRODUCTION_MINIMUMS.get(name, minimum)) if production else minimum
         if numbers[name] < floor:
-            found.append(f"{name} must be at least {floor}{' in production' if floor > minimum else ''}, "
-                         f"not {numbers[name]}.")
+            found.append((_("%(name)s must be at least %(least)s in production, not %(value)s.") if floor > minimum
+                          else _("%(name)s must be at least %(least)s, not %(value)s."))
+                         % {"name": name, "least": floor, "value": numbers[name]})
     memory, lanes = numbers.get("PASSWORD_ARGON2_MEMORY_KIB"), numbers.get("PASSWORD_ARGON2_PARALLELISM")
     if memory is not None and lanes is not None and lanes >= 1 and memory < 8 * lanes:
-        found.append(f"PASSWORD_ARGON2_MEMORY_KIB must be at least 8 KiB per lane (8 x {lanes}), not {memory}.")
+        found.append(_("PASSWORD_ARGON2_MEMORY_KIB must be at least 8 KiB per lane (8 x %(lanes)s), not %(value)s.")
+                     % {"lanes": lanes, "value": memory})
     iterations = numbers.get("PASSWORD_ARGON2_TIME_COST")
     if (production and memory is not None and iterations is not None and memory >= 7168 and iterations >= 1
             and memory * iterations < ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB):
-        found.append(f"PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST must be at least "
-                     f"{ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB} KiB in production (OWASP: 19456 KiB with 2 "
-                     f"iterations), not {memory} x {iterations}.")
+        found.append(_("PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST must be at least %(least)s KiB in "
+                       "production (OWASP: 19456 KiB with 2 iterations), not %(memory)s x %(iterations)s.")
+                     % {"least": ARGON2_MIN_MEMORY_TIMES_ITERATIONS_KIB, "memory": memory, "iterations": iterations})
     for name in SCHEMES:
         value = database_url if name == "DATABASE_URL" else get(name)
         if value or name != "REDIS_URL":
@@ -160,10 +210,10 @@ def problems(*, production: bool, database_url: str) -> list[str]:
     header = email.policy.default.header_factory("From", sender)
     if (any(ord(c) < 32 or ord(c) == 127 for c in sender) or header.defects or len(header.addresses) != 1
             or not header.addresses[0].username or not header.addresses[0].domain):
-        found.append(f"EMAIL_FROM must be one email address on one line, as 'Guichet <noreply@example.org>' "
-                     f"(now {sender!r}).")
+        found.append(_("EMAIL_FROM must be one email address on one line, as 'Guichet <noreply@example.org>' "
+                       "(now %(value)s).") % {"value": repr(sender)})
     if get("LOG_FORMAT") not in LOG_FORMATS:
-        found.append(f"LOG_FORMAT must be text or json, not {get('LOG_FORMAT')!r}.")
+        found.append(_("LOG_FORMAT must be text or json, not %(value)s.") % {"value": repr(get("LOG_FORMAT"))})
     return found
 
 
@@ -171,21 +221,26 @@ def url_problems(name: str, value: str, *, production: bool) -> list[str]:
     """What keeps this URL setting from working with its transport (or, in production, from being safe)."""
     try:
         parts = urlsplit(value)
+    except ValueError:
+        return [_("%(name)s is not a valid URL (now %(value)s).") % {"name": name, "value": repr(_shown(value))}]
+    try:
         parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises ValueError
-    except ValueError as error:
-        return [f"{name} is not a valid URL ({error})."]
+    except ValueError:
+        return [_("%(name)s must give its port as a whole number from 0 to 65535 (now %(value)s).")
+                % {"name": name, "value": repr(_shown(value))}]
     schemes = SCHEMES[name]
     if parts.scheme not in schemes:
-        return [f"{name} must start with {', '.join(s + ':' for s in schemes)} (now {_shown(value)!r})."]
+        return [_("%(name)s must start with one of %(schemes)s (now %(value)s).")
+                % {"name": name, "schemes": ", ".join(s + ":" for s in schemes), "value": repr(_shown(value))}]
     if parts.scheme in ("http", "https", "smtp", "smtp+starttls", "smtps", "redis", "rediss") and not parts.hostname:
-        return [f"{name} must name a host ({_shown(value)!r})."]
+        return [_("%(name)s must name a host (now %(value)s).") % {"name": name, "value": repr(_shown(value))}]
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not Path(unquote(parts.path)).is_absolute():
-            return [f"{name} must be file:// followed by an absolute path, as file:///var/spool/guichet/letters "
-                    f"(now {value!r})."]
+            return [_("%(name)s must be file:// followed by an absolute path, as file:///var/spool/guichet/letters "
+                      "(now %(value)s).") % {"name": name, "value": repr(value)}]
     if production and name == "SMS_URL" and parts.scheme == "http":
-        return [f"SMS_URL must start with https:// in production (now {_shown(value)!r}): the provider's token "
-                "and members' codes must never travel in clear."]
+        return [_("SMS_URL must start with https:// in production (now %(value)s): the provider's token "
+                  "and members' codes must never travel in clear.") % {"value": repr(_shown(value))}]
     return []
 
 

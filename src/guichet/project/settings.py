@@ -15,9 +15,7 @@ import dj_database_url
 
 from guichet.project import environment as env
 
-ENVIRONMENT = env.get("GUICHET_ENV")
-if ENVIRONMENT not in {"production", "development", "test"}:
-    raise env.ConfigurationError([f"GUICHET_ENV must be production, development or test, not {ENVIRONMENT!r}."])
+ENVIRONMENT = env.environment()
 PRODUCTION = ENVIRONMENT == "production"
 DEBUG = ENVIRONMENT == "development"
 
@@ -56,7 +54,7 @@ if PRODUCTION or not _problems:
         _OIDC_KEY = _signing_key.load(production=PRODUCTION, data_dir=env.data_dir() if ENVIRONMENT != "test"
                                       else Path(__import__("tempfile").gettempdir()) / "guichet-test")
     except _signing_key.KeyProblem as _problem:
-        _problems.append(str(_problem))
+        _problems.append(env.translated(_problem.message, _problem.values))
 if _problems:
     raise env.ConfigurationError(_problems)
 

@@ -42,4 +42,4 @@ def test_demo_never_runs_with_production_settings(tmp_path: Path) -> None:
     result = subprocess.run(guichet("demo"), env=environment, cwd=settings.BASE_DIR,  # noqa: S603
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode != 0
-    assert "Guichet refuses to start" in result.stderr
+    assert "Guichet refuse de démarrer" in result.stderr

@@ -24,7 +24,7 @@ from django.conf import settings
 INHERITED_OUT = {
     "GUICHET_ENV", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "BASE_URL",
     "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATA_DIR", "POLICY_DIR", "ALLOWED_HOSTS",
-    "OIDC_RSA_PRIVATE_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE",  # the latter set by the browser fixture
+    "OIDC_RSA_PRIVATE_KEY", "GUICHET_LANGUAGE", "DJANGO_ALLOW_ASYNC_UNSAFE",  # the latter set by the browser fixture
 }
 
 
@@ -180,18 +180,20 @@ def test_production_defaults_refuse_to_start_with_every_problem_listed(tmp_path:
     result = subprocess.run(guichet("check"), env=environment, cwd=tmp_path,  # noqa: S603
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2, result.stderr
-    assert "Guichet refuses to start with these settings" in result.stderr
+    assert "Guichet refuse de démarrer avec ces réglages :" in result.stderr
     for variable in ("SECRET_KEY", "BASE_URL", "EMAIL_URL", "SMS_URL", "POSTAL_URL", "DATABASE_URL"):
         assert f"- {variable}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def refusal(environment: dict[str, str], cwd: Path) -> str:
-    """What `guichet check` says when it refuses these settings (it must refuse them, without a traceback)."""
+def refusal(environment: dict[str, str], cwd: Path,
+            heading: str = "Guichet refuse de démarrer avec ces réglages :") -> str:
+    """What `guichet check` says when it refuses these settings (it must refuse them, without a traceback),
+    in French unless the environment asks for English."""
     result = subprocess.run(guichet("check"), env=environment, cwd=cwd,  # noqa: S603
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "Guichet refuses to start with these settings" in result.stderr
+    assert heading in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     return result.stderr
 
@@ -203,22 +205,23 @@ def test_production_lists_bad_numbers_and_a_missing_key_with_the_unsafe_values(t
         "OIDC_RSA_PRIVATE_KEY": ""}, tmp_path)
     for variable in ("SECRET_KEY", "SESSION_IDLE_MINUTES", "OUTBOX_LEASE_SECONDS", "OIDC_RSA_PRIVATE_KEY"):
         assert f"- {variable}" in told, told
+    assert "- OIDC_RSA_PRIVATE_KEY doit contenir la clé privée RSA (PEM)" in told, told
 
 
 def test_production_refuses_numbers_out_of_range(tmp_path: Path) -> None:
     told = refusal(production_environment(tmp_path) | {
         "OUTBOX_LEASE_SECONDS": "10", "SESSION_IDLE_MINUTES": "0", "SESSION_MAX_HOURS": "-8",
         "PASSWORD_ARGON2_MEMORY_KIB": "1", "PASSWORD_ARGON2_PARALLELISM": "0", "TRUSTED_PROXY_COUNT": "-1"}, tmp_path)
-    assert "OUTBOX_LEASE_SECONDS must be at least 30 in production, not 10" in told
-    assert "SESSION_IDLE_MINUTES must be at least 1, not 0" in told
-    assert "SESSION_MAX_HOURS must be at least 1, not -8" in told
-    assert "PASSWORD_ARGON2_MEMORY_KIB must be at least 7168 in production, not 1" in told
-    assert "PASSWORD_ARGON2_PARALLELISM must be at least 1, not 0" in told
-    assert "TRUSTED_PROXY_COUNT must be at least 0, not -1" in told
+    assert "OUTBOX_LEASE_SECONDS doit valoir au moins 30 en production (valeur actuelle : 10)" in told
+    assert "SESSION_IDLE_MINUTES doit valoir au moins 1 (valeur actuelle : 0)" in told
+    assert "SESSION_MAX_HOURS doit valoir au moins 1 (valeur actuelle : -8)" in told
+    assert "PASSWORD_ARGON2_MEMORY_KIB doit valoir au moins 7168 en production (valeur actuelle : 1)" in told
+    assert "PASSWORD_ARGON2_PARALLELISM doit valoir au moins 1 (valeur actuelle : 0)" in told
+    assert "TRUSTED_PROXY_COUNT doit valoir au moins 0 (valeur actuelle : -1)" in told
     # Below OWASP's table: 9216 KiB needs 4 iterations.
     told = refusal(production_environment(tmp_path) | {"PASSWORD_ARGON2_MEMORY_KIB": "9216",
                                                        "PASSWORD_ARGON2_TIME_COST": "2"}, tmp_path)
-    assert "PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST must be at least 35840" in told
+    assert "PASSWORD_ARGON2_MEMORY_KIB x PASSWORD_ARGON2_TIME_COST doit valoir au moins 35840" in told
 
 
 def test_production_refuses_unusable_or_clear_text_delivery_urls(tmp_path: Path) -> None:
@@ -227,12 +230,43 @@ def test_production_refuses_unusable_or_clear_text_delivery_urls(tmp_path: Path)
         "POSTAL_URL": "file:relative/spool", "REDIS_URL": "localhost:6379",
         "DATABASE_URL": "postgress://u:secret-password@db.example/g"}, tmp_path)
     for variable in ("EMAIL_URL", "POSTAL_URL", "REDIS_URL", "DATABASE_URL"):
-        assert f"- {variable} must" in told, told
-    assert "SMS_URL must start with https:// in production" in told
+        assert f"- {variable} doit" in told, told
+    assert "SMS_URL doit commencer par https:// en production" in told
     assert "secret-token" not in told and "secret-password" not in told   # never quoted in the message
     # file://var/spool would spool to /spool: the host part of a file: URL is refused too.
-    assert "- POSTAL_URL must" in refusal(production_environment(tmp_path) | {"POSTAL_URL": "file://var/spool"},
+    assert "- POSTAL_URL doit" in refusal(production_environment(tmp_path) | {"POSTAL_URL": "file://var/spool"},
                                           tmp_path)
+
+
+def test_the_refusal_speaks_english_when_the_operator_asks_for_it(tmp_path: Path) -> None:
+    told = refusal(production_environment(tmp_path) | {"GUICHET_LANGUAGE": "en", "SESSION_IDLE_MINUTES": "0",
+                                                       "BASE_URL": "http://guichet.example"},
+                   tmp_path, heading="Guichet refuses to start with these settings:")
+    assert "- SESSION_IDLE_MINUTES must be at least 1, not 0." in told
+    assert "- BASE_URL must start with https:// (now 'http://guichet.example')" in told
+    assert "doit" not in told and "valeur actuelle" not in told
+
+
+def test_the_commands_speak_the_operators_language_and_leave_the_members_default_alone(tmp_path: Path) -> None:
+    def check_policies(**language: str) -> str:
+        probe = ("from django.conf import settings; from guichet.project.cli import main; "
+                 "print(settings.LANGUAGE_CODE); main(['organisations', 'check', 'policies/organisations'])")
+        result = subprocess.run([sys.executable, "-c", probe],  # noqa: S603
+                                env=clean_environment(GUICHET_ENV="test", DATA_DIR=str(tmp_path),
+                                                      DJANGO_SETTINGS_MODULE="guichet.project.settings", **language),
+                                cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+                                stdin=subprocess.DEVNULL, check=True)
+        return result.stdout
+
+    assert check_policies() == ("fr\n3 fichiers de politique valides : caisse-agricole-exemple, "
+                                "caisse-retraite-exemple, mutuelle-sante-exemple\n")
+    assert check_policies(GUICHET_LANGUAGE="en") == ("fr\n3 policy files valid: caisse-agricole-exemple, "
+                                                     "caisse-retraite-exemple, mutuelle-sante-exemple\n")
+
+
+def test_an_unknown_language_is_refused_in_french(tmp_path: Path) -> None:
+    told = refusal(production_environment(tmp_path) | {"GUICHET_LANGUAGE": "de"}, tmp_path)
+    assert "- GUICHET_LANGUAGE doit valoir fr ou en (valeur actuelle : 'de')." in told
 
 
 @pytest.mark.parametrize("variables", [{"DATABASE_URL": "postgress://u:p@db.example/g"}, {"LOG_FORMAT": "jsn"},
