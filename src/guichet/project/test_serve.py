@@ -314,3 +314,22 @@ def test_a_scratch_database_is_dropped_even_when_the_test_fails_with_a_server_st
     with psycopg.connect(base) as connection:
         assert not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchall()
     held.close()
+
+
+@pytest.mark.parametrize(("value", "french", "english"), [
+    ("deux", "WEB_CONCURRENCY doit être un nombre entier, pas 'deux'.",
+     "WEB_CONCURRENCY must be a whole number, not 'deux'."),
+    ("0", "WEB_CONCURRENCY doit valoir au moins 1.", "WEB_CONCURRENCY must be at least 1."),
+])
+def test_a_bad_web_concurrency_is_said_in_the_operators_language(monkeypatch: pytest.MonkeyPatch, value: str,
+                                                                   french: str, english: str) -> None:
+    from django.core.management import CommandError
+    from django.utils import translation
+
+    from guichet.project.management.commands.serve import default_workers
+
+    monkeypatch.setenv("WEB_CONCURRENCY", value)
+    for language, said in (("fr", french), ("en", english)):
+        with translation.override(language), pytest.raises(CommandError) as refused:
+            default_workers()
+        assert str(refused.value) == said

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.utils.translation import gettext as _
 
 from guichet.organisations.models import Organisation
 from guichet.policy.model import Organisation as Policy
@@ -111,7 +112,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, members: int, **options: Any) -> None:
         if settings.PRODUCTION:
-            raise CommandError("The demo never runs with production settings: unset GUICHET_ENV.")
+            raise CommandError(_("The demo never runs with production settings: unset GUICHET_ENV."))
         shown_host = f"[{host}]" if ":" in host else host
         if "BASE_URL" not in os.environ:   # links in emails and letters lead to this demo, whatever its port
             reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else shown_host  # noqa: S104 (compared, not bound)

@@ -15,6 +15,8 @@ from django.core import checks
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 WSGI_APPLICATION = "guichet.project.wsgi:application"
 
@@ -38,9 +40,9 @@ def default_workers() -> int:
         try:
             workers = int(raw)
         except ValueError:
-            raise CommandError(f"WEB_CONCURRENCY must be a whole number, not {raw!r}.") from None
+            raise CommandError(_("WEB_CONCURRENCY must be a whole number, not %(value)r.") % {"value": raw}) from None
         if workers < 1:
-            raise CommandError("WEB_CONCURRENCY must be at least 1.")
+            raise CommandError(_("WEB_CONCURRENCY must be at least 1."))
         return workers
     return 2 * (os.cpu_count() or 1) + 1
 
@@ -89,17 +91,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, bind: str, workers: int | None, **options: Any) -> None:
         errors, warnings = deployment_problems()
         for warning in warnings:
-            self.stderr.write(f"Warning: {warning}")
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if errors:
-            raise CommandError("Guichet refuses to start:\n" + "\n".join(f"  - {e}" for e in errors))
+            raise CommandError(_("Guichet refuses to start:") + "\n" + "\n".join(f"  - {e}" for e in errors))
         pending = pending_migrations()
         if pending:
-            raise CommandError(
-                f"The database is missing {len(pending)} migration(s) ({', '.join(pending[:3])}"
-                f"{', ...' if len(pending) > 3 else ''}): run 'guichet migrate' first."
-            )
+            named = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
+            raise CommandError(ngettext("The database is missing %(count)d migration (%(named)s): run 'guichet "
+                                        "migrate' first.",
+                                        "The database is missing %(count)d migrations (%(named)s): run 'guichet "
+                                        "migrate' first.", len(pending)) % {"count": len(pending), "named": named})
         count = workers if workers is not None else default_workers()
-        self.stdout.write(f"Guichet serving on {bind} with {count} worker(s).")
+        self.stdout.write(ngettext("Guichet serving on %(bind)s with %(count)d worker.",
+                                   "Guichet serving on %(bind)s with %(count)d workers.", count)
+                          % {"bind": bind, "count": count})
         self.stdout.flush()
         connections.close_all()  # the workers open their own; an inherited socket would be shared
         arguments = gunicorn_arguments(bind, count)
