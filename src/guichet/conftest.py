@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.organisations.apply import apply
 from guichet.organisations.models import Organisation
@@ -86,6 +86,14 @@ def make_account(db: None):
         return account
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in Guichet's default language (French), as every command and request does: a test
+    client's request leaves the language it chose active in the thread (LocaleMiddleware does not reset it), and
+    a command run afterwards would answer in it."""
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 """The audit trail: append-only (in Python, and in PostgreSQL itself), never holding a secret, and
-exported as JSON lines."""
+exported as JSON lines (the command answers in French by default, as every Guichet command, in English when asked)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.audit import export
 from guichet.audit.models import AppendOnly, Event
@@ -54,7 +54,8 @@ def _export(*args: str) -> list[dict]:
     out, err = StringIO(), StringIO()
     call_command("audit", "export", *args, stdout=out, stderr=err)
     lines = out.getvalue().splitlines()
-    assert err.getvalue().strip() == f"{len(lines)} event(s) exported"
+    said = "événement exporté" if len(lines) < 2 else "événements exportés"
+    assert err.getvalue().strip() == f"{len(lines)} {said}"
     return [json.loads(line) for line in lines]
 
 
@@ -77,10 +78,31 @@ def test_export_writes_one_json_object_a_line_oldest_first(pension, farm) -> Non
 
 
 def test_export_refuses_bad_options(organisations) -> None:
-    with pytest.raises(CommandError, match="not a date"):
+    with pytest.raises(CommandError) as refused:
         _export("--since", "yesterday")
-    with pytest.raises(CommandError, match="no organisation"):
+    assert str(refused.value) == ("--since : 'yesterday' n'est ni une date (2025-01-31) ni une date et une heure "
+                                  "(2025-01-31T08:00:00+01:00)")
+    for impossible in ("2025-02-30", "2025-01-31T25:00"):   # well formed, yet no such day or hour
+        with pytest.raises(CommandError, match="n'est ni une date"):
+            _export("--since", impossible)
+    with pytest.raises(CommandError) as refused:
         _export("--organisation", "nowhere")
+    assert str(refused.value) == "--organisation : aucune organisation 'nowhere'"
+
+
+def test_export_speaks_english_when_asked(pension) -> None:
+    record("login.failed", organisation=pension, actor="member")
+    record("login.failed", organisation=pension, actor="member")
+    with translation.override("en"):
+        for args, count in ((), "2 events exported"), (("--since", "2999-01-01"), "0 events exported"):
+            err = StringIO()
+            call_command("audit", "export", *args, stdout=StringIO(), stderr=err)
+            assert err.getvalue().strip() == count
+        with pytest.raises(CommandError, match="^--since: 'soon' is not a date"):
+            call_command("audit", "export", "--since", "soon", stdout=StringIO(), stderr=StringIO())
+    err = StringIO()
+    call_command("audit", "export", "--since", "2999-01-01", stdout=StringIO(), stderr=err)
+    assert err.getvalue().strip() == "0 événement exporté"   # French: 0 is singular
 
 
 def test_export_streams_large_trails(pension) -> None:

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guichet.audit.record import record
 from guichet.backoffice import throttle
@@ -33,7 +35,7 @@ PASSWORD_RULES = PasswordRules(min_length=14, max_length=1024, min_classes=3, mi
 
 
 class AgentError(ValueError):
-    """What was asked cannot be done (unknown organisation, email taken...)."""
+    """What was asked cannot be done (unknown organisation, email taken...); said in the active language."""
 
 
 def _digest(token: str) -> str:
@@ -53,9 +55,10 @@ def create(*, email: str, name: str, role: str, organisation_slugs: Iterable[str
     organisation only when asked explicitly (`all_organisations`), never by default."""
     email = normalise_email(email)
     if role not in Agent.Role.values:
-        raise AgentError(f"role must be one of {', '.join(Agent.Role.values)}, not {role!r}")
+        raise AgentError(_("the role must be one of %(roles)s, not %(role)r")
+                         % {"roles": ", ".join(Agent.Role.values), "role": role})
     if Agent.objects.filter(email=email).exists():
-        raise AgentError(f"an agent with the email {email} already exists")
+        raise AgentError(_("an agent with the email %(email)s already exists") % {"email": email})
     found, slugs = _reach(role, organisation_slugs, all_organisations)
     agent = Agent.objects.create(email=email, name=name.strip(), role=role, all_organisations=all_organisations)
     agent.organisations.set(found)
@@ -72,13 +75,14 @@ def _reach(role: str, organisation_slugs: Iterable[str], all_organisations: bool
     found = list(Organisation.objects.filter(slug__in=slugs))
     missing = set(slugs) - {o.slug for o in found}
     if missing:
-        raise AgentError(f"unknown organisation(s): {', '.join(sorted(missing))}")
+        raise AgentError(ngettext("unknown organisation: %(slugs)s", "unknown organisations: %(slugs)s",
+                                  len(missing)) % {"slugs": ", ".join(sorted(missing))})
     if all_organisations and role != Agent.Role.SUPERVISOR:
-        raise AgentError("only a supervisor may reach all organisations (--all-organisations)")
+        raise AgentError(_("only a supervisor may reach all organisations (--all-organisations)"))
     if all_organisations and found:
-        raise AgentError("give either --organisation or --all-organisations, not both")
+        raise AgentError(_("give either --organisation or --all-organisations, not both"))
     if not found and not all_organisations:
-        raise AgentError("give at least one --organisation (or, for a supervisor, --all-organisations)")
+        raise AgentError(_("give at least one --organisation (or, for a supervisor, --all-organisations)"))
     return found, slugs
 
 

@@ -259,24 +259,24 @@ def test_create_then_enrol_from_the_printed_link_then_sign_in(pension, farm) -> 
 def test_create_refuses_bad_input_and_creates_nothing(pension) -> None:
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="unknown organisation"):
+    with pytest.raises(CommandError, match="^organisation inconnue : nowhere ; rien n’a été créé$"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--organisation", "nowhere",
                      stdout=StringIO())
-    with pytest.raises(CommandError, match="at least one --organisation"):
+    with pytest.raises(CommandError, match="au moins une --organisation"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", stdout=StringIO())
-    with pytest.raises(CommandError, match="at least one --organisation"):   # no silent global reach
+    with pytest.raises(CommandError, match="au moins une --organisation"):   # no silent global reach
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
                      stdout=StringIO())
-    with pytest.raises(CommandError, match="only a supervisor"):
+    with pytest.raises(CommandError, match="seul un superviseur"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--all-organisations",
                      stdout=StringIO())
-    with pytest.raises(CommandError, match="not both"):
+    with pytest.raises(CommandError, match="pas les deux"):
         call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
                      "--all-organisations", "--organisation", pension.slug, stdout=StringIO())
     assert not Agent.objects.exists()
     call_command("agents", "create", "--email", "a@caisse.example", "--name", "A", "--role", "supervisor",
                  "--all-organisations", stdout=StringIO())
-    with pytest.raises(CommandError, match="already exists"):
+    with pytest.raises(CommandError, match="existe déjà"):
         call_command("agents", "create", "--email", "A@caisse.example", "--name", "B", "--role", "supervisor",
                      stdout=StringIO())
     listing = StringIO()
@@ -295,7 +295,7 @@ def test_a_supervisor_created_for_one_organisation_reaches_only_that_one(agent_c
     out = StringIO()
     call_command("agents", "create", "--email", "sup@caisse-agricole.example", "--name", "Superviseur Caisse",
                  "--role", "supervisor", "--organisation", farm.slug, stdout=out)
-    assert f"(supervisor; {farm.slug})" in out.getvalue()
+    assert f"(supervisor ; {farm.slug})" in out.getvalue()
     agent = Agent.objects.get(email="sup@caisse-agricole.example")
     client = Client()
     client.get("/agents/activation/?" + _enrolment_link(out.getvalue()).split("?", 1)[1])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.fixtures import Settings
 
 from guichet.channels import outbox, worker
@@ -136,8 +140,46 @@ def test_worker_command_once_delivers_what_is_due(pension: Organisation, smtp_si
     send_notice(pension, "a@example.fr")
     send_notice(pension, "b@example.fr")
     call_command("worker", "--once")
-    assert "2 message(s) tried." in capsys.readouterr().out
+    assert capsys.readouterr().out == "Envoi tenté pour 2 messages.\n"   # in French, as every command
     assert sorted(e.to for e in smtp_sink.wait_for(2, deliver=False)) == ["a@example.fr", "b@example.fr"]
+    call_command("worker", "--once")
+    assert capsys.readouterr().out == "Envoi tenté pour 0 message.\n"
+    send_notice(pension, "c@example.fr")
+    with translation.override("en"):
+        call_command("worker", "--once")
+    assert capsys.readouterr().out == "1 message tried.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language, said", [
+    (None, ["Envoi des messages en attente ; arrêt avec Ctrl+C ou SIGTERM.",
+            "Signal SIGTERM : arrêt après le message en cours."]),
+    ("en", ["Delivering the outbox; stop with Ctrl+C or SIGTERM.",
+            "Signal SIGTERM: stopping after the message in hand."]),
+])
+def test_worker_command_stops_on_sigterm_and_says_so(language: str | None, said: list[str],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The real command, stopped by a real SIGTERM once it has put its handler in place."""
+    before = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def terminate_once_handled() -> None:
+        deadline = time.monotonic() + 30
+        while signal.getsignal(signal.SIGTERM) is before[signal.SIGTERM]:
+            if time.monotonic() > deadline:
+                return   # never sent to pytest itself: the test then fails on its timeout
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    sender = threading.Thread(target=terminate_once_handled, daemon=True)
+    sender.start()
+    try:
+        with translation.override(language) if language else nullcontext():
+            call_command("worker", "--poll", "0.05")
+    finally:
+        sender.join()
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    assert capsys.readouterr().out.splitlines() == said
 
 
 @pytest.mark.django_db(transaction=True)

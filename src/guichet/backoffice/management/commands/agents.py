@@ -13,6 +13,9 @@ supervisor reaches every organisation, present and future, only with --all-organ
 
 `create` and `enrolment` print a one-time link, valid 72 hours: the agent opens it, chooses a password
 and adds the console to an authenticator app. Give it to the agent in person or by a trusted channel.
+
+What it says is translated (French by default, as every Guichet command). The link, and the tab-separated lines
+of `list`, are for scripts: they keep their shape and their words (see `_list`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.backoffice import agents, throttle
 from guichet.backoffice.models import Agent
@@ -48,50 +52,64 @@ class Command(BaseCommand):
             self._list()
             return
         if not email:
-            raise CommandError("--email is required")
+            raise CommandError(_("--email is required"))
         now = timezone.now()
         if action == "create":
             if not name.strip():
-                raise CommandError("--name is required")
+                raise CommandError(_("--name is required"))
             try:
                 agent, token = agents.create(email=email, name=name, role=role, organisation_slugs=organisation,
                                              now=now, all_organisations=all_organisations)
             except agents.AgentError as error:
-                raise CommandError(f"{error}; nothing was created") from None
-            self.stdout.write(f"Agent created: {agent} ({agent.role}; {_reach(agent)})")
+                raise CommandError(_("%(problem)s; nothing was created") % {"problem": error}) from None
+            self.stdout.write(_("Agent created: %(agent)s (%(role)s; %(reach)s)")
+                              % {"agent": agent, "role": agent.role, "reach": _reach(agent)})
             self._print_link(token)
             return
         existing = Agent.objects.filter(email=agents.normalise_email(email)).first()
         if existing is None:
-            raise CommandError(f"no agent with the email {agents.normalise_email(email)}")
+            raise CommandError(_("no agent with the email %(email)s") % {"email": agents.normalise_email(email)})
         if action == "enrolment":
             self._print_link(agents.issue_enrolment(existing, now=now))
         elif action == "organisations":
             try:
                 agents.set_reach(existing, organisation_slugs=organisation, all_organisations=all_organisations)
             except agents.AgentError as error:
-                raise CommandError(f"{error}; nothing was changed") from None
-            self.stdout.write(f"{existing} now helps the members of: {_reach(existing)}")
+                raise CommandError(_("%(problem)s; nothing was changed") % {"problem": error}) from None
+            self.stdout.write(_("%(agent)s now helps the members of: %(reach)s")
+                              % {"agent": existing, "reach": _reach(existing)})
         elif action == "unlock":
             throttle.unlock(existing)
-            self.stdout.write(f"Console sign-in unlocked for {existing}")
+            self.stdout.write(_("Console sign-in unlocked for %(agent)s") % {"agent": existing})
+        elif action == "enable":
+            agents.set_active(existing, True)
+            self.stdout.write(_("Agent enabled: %(agent)s") % {"agent": existing})
         else:
-            agents.set_active(existing, action == "enable")
-            self.stdout.write(f"Agent {action}d: {existing}")
+            agents.set_active(existing, False)
+            self.stdout.write(_("Agent disabled: %(agent)s") % {"agent": existing})
 
     def _print_link(self, token: str) -> None:
-        self.stdout.write("One-time enrolment link (valid 72 hours; give it to the agent only):")
+        self.stdout.write(_("One-time enrolment link (valid 72 hours; give it to the agent only):"))
         self.stdout.write(f"{settings.BASE_URL}{reverse('backoffice:enrol')}?jeton={token}")
 
     def _list(self) -> None:
+        # One agent a line, tab-separated, for scripts: email, name, role, state, enrolment, reach. The state
+        # words ("active"/"disabled", "enrolled"/"enrolment pending", "all organisations"/"no organisation")
+        # are stable tokens, NOT translated, like the role ("agent"/"supervisor", the values of --role): a
+        # script's `grep`/`awk` must not depend on the language the command runs in.
         for agent in Agent.objects.prefetch_related("organisations"):
-            scope = _reach(agent)
+            scope = _reach(agent, stable=True)
             state = "active" if agent.active else "disabled"
             enrolled = "enrolled" if agent.enrolled else "enrolment pending"
             self.stdout.write(f"{agent.email}\t{agent.name}\t{agent.role}\t{state}\t{enrolled}\t{scope}")
 
 
-def _reach(agent: Agent) -> str:
+def _reach(agent: Agent, *, stable: bool = False) -> str:
+    """Whose members the agent helps: the organisations' slugs, or all or none said in words (translated, or
+    the list's stable tokens)."""
     if agent.global_reach:
-        return "all organisations"
-    return ", ".join(sorted(o.slug for o in agent.organisations.all())) or "no organisation"
+        return "all organisations" if stable else _("all organisations")
+    slugs = ", ".join(sorted(o.slug for o in agent.organisations.all()))
+    if slugs:
+        return slugs
+    return "no organisation" if stable else _("no organisation")

@@ -1,4 +1,6 @@
-"""guichet worker [--poll SECONDS] [--once]: deliver the outbox (email, SMS, letters)."""
+"""guichet worker [--poll SECONDS] [--once]: deliver the outbox (email, SMS, letters).
+
+What it says is translated (French by default, as every Guichet command)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guichet.channels import worker
 
@@ -27,15 +31,17 @@ class Command(BaseCommand):
             total = 0
             while tried := worker.deliver_due():
                 total += tried
-            self.stdout.write(f"{total} message(s) tried.")
+            self.stdout.write(ngettext("%(count)d message tried.", "%(count)d messages tried.", total)
+                              % {"count": total})
             return
         stop = threading.Event()
 
         def request_stop(signum: int, frame: FrameType | None) -> None:
-            self.stdout.write(f"Signal {signal.Signals(signum).name}: stopping after the message in hand.")
+            self.stdout.write(_("Signal %(signal)s: stopping after the message in hand.")
+                              % {"signal": signal.Signals(signum).name})
             stop.set()
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        self.stdout.write("Delivering the outbox; stop with Ctrl+C or SIGTERM.")
+        self.stdout.write(_("Delivering the outbox; stop with Ctrl+C or SIGTERM."))
         worker.run(stop, poll_seconds=poll)
