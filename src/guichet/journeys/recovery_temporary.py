@@ -103,8 +103,11 @@ class ChooseChannel(Step):
         channel = data["channel"]
         run.state["channel"] = channel
         account = account_of(run)
-        if account is None or not _address(account, channel) or account.has_signed_in \
-                or ctx.policy.recovery.never_connected is None:
+        # A member who never signed in is asked a question (or sent a letter) whatever the channel: their
+        # contact details come from the registry, unconfirmed, and for those with neither an email nor a mobile
+        # the letter is the only way back ("Cas n°2" of the farm guide). Everybody else gets the code screen,
+        # even for a channel the account cannot receive (then the code goes nowhere: no enumeration).
+        if account is None or account.has_signed_in or ctx.policy.recovery.never_connected is None:
             if not _may_send(ctx, run):
                 return Stay((Notice.of("code.too_many_sends", "error"),), restart=True)
             return Goto("code")
@@ -199,7 +202,8 @@ class SecurityQuestion(Step):
         right = answer_is_right(question, account.member.facts.get(question.fact), data["answer"])
         actions.record_recovery(ctx.organisation, account=account, ip=ctx.ip, event="question_answered",
                                 right=right, fact=question.fact)
-        # One try: a wrong answer sends the password to the registry's address, where only the member reads it.
-        if right:
+        # One try: a wrong answer sends the password to the registry's address, where only the member reads it;
+        # so does a right one when the channel chosen has no address on the account.
+        if right and _address(account, run.state["channel"]):
             return temporary_password_by(ctx, account, run.state["channel"])
         return temporary_password_by_post(ctx, account, run.state["channel"])

@@ -116,6 +116,27 @@ def test_never_signed_in_wrong_answer_gets_a_letter_announced_by_text_message(dr
     assert event.data == {"right": False, "fact": "contribution_invoice_amount"}
 
 
+@pytest.mark.parametrize(("email", "mobile", "channel"), [
+    ("", "", "sms"), ("", "", "email"),                      # no contact at all: the letter is the only way back
+    ("membre@example.org", "", "sms"),                       # no mobile for the channel chosen
+])
+def test_never_signed_in_without_the_chosen_channel_gets_the_question_then_a_letter(
+        drive, farm, make_account, smtp_sink, postal_spool, email: str, mobile: str, channel: str) -> None:
+    account = farm_member(make_account, farm, signed_in=False, mobile=mobile, recent_benefit_amount="1234.56")
+    Account.objects.filter(pk=account.pk).update(email=email)
+    driver = drive(farm.slug)
+    page = ask(driver, account.identifier, channel)
+    assert page.step == "question"                           # not a code screen whose code goes nowhere
+    page = driver.submit({"answer": "1234,56"}, "next")      # right, but nowhere to send the password to
+    assert page.outcome == "done" and page.notices == ["recovery.letter_sent"]
+    password = temporary_password_in(postal_spool.last().text)
+    account.refresh_from_db()
+    assert account.must_change_password and account.check_password(password)
+    assert not Message.objects.filter(template="temporary_password").exists()
+    announced = Message.objects.filter(template="letter_announce").values_list("channel", flat=True)
+    assert list(announced) == (["email"] if email else [])
+
+
 def test_a_third_party_has_no_question_and_gets_a_letter(drive, farm, make_account, sms_sink,
                                                          postal_spool) -> None:
     account = farm_member(make_account, farm, signed_in=False, category="third_party", mobile="")
