@@ -44,6 +44,9 @@ CATALOGUE: dict[str, Promise] = {
                        "It is valid for {minutes} minutes."),
     "code.resent": _("A new code has been sent. Only the latest code works."),
     "code.wrong": _("This code is not correct. Attempts left: {remaining}."),
+    # An authenticator app's codes are not counted one by one (a new one comes every 30 seconds): the
+    # lock-out counts the failures.
+    "code.wrong_app": _("This code is not correct. Type the code your app shows now."),
     "code.expired": _("This code has expired. Ask for a new code."),
     "code.exhausted": _("Too many wrong codes. For your security, please start again."),
     "code.missing": _("No valid code. Ask for a new code."),

@@ -30,7 +30,7 @@ from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
 from guichet.journeys.failures import count_failure, lockout_key
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
-from guichet.journeys.login_enrolment import EnrolChoose, EnrolConfirm
+from guichet.journeys.login_enrolment import EnrolChoose, LoginEnrolConfirm
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.screens import (
@@ -235,7 +235,7 @@ class SecondFactor(Step):
         elif factor is not None:
             if not totp.verify(factor, data["code"], ctx.now):
                 return wrong_second_factor(ctx, account, Stay(field_errors={"code": (
-                    Notice.of("code.wrong", "error", remaining="-"),)}))
+                    Notice.of("code.wrong_app", "error"),)}))
             run.state["method"] = "password+totp"
         else:
             problem = codes.check(ctx, run, purpose="login", code=data["code"])
@@ -254,5 +254,5 @@ def finish(ctx: Context, run: Run) -> SignedIn:
 
 
 LOGIN = Journey(name="login",
-                steps=(Credentials(), EnrolChoose(), EnrolConfirm(), SecondFactor(), *FIRST_LOGIN_STEPS),
+                steps=(Credentials(), EnrolChoose(), LoginEnrolConfirm(), SecondFactor(), *FIRST_LOGIN_STEPS),
                 finish=finish, lifetime=timedelta(minutes=20))

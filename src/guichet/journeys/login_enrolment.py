@@ -61,6 +61,16 @@ class EnrolChoose(Step):
 
 class EnrolConfirm(Step):
     name = "enrol_confirm"
+    # At sign-in (not in the member's space, where they are signed in already) the confirming screen offers
+    # to remember the device, as the second-factor screen it stands for does.
+    offers_remember = False
+
+    def _remember(self, ctx: Context) -> tuple[Field, ...]:
+        rule = ctx.policy.login.remember_device
+        if not (self.offers_remember and rule.enabled):
+            return ()
+        return (Field("remember", "checkbox", _("Remember this device for %(days)d days") % {"days": rule.days},
+                      required=False),)
 
     def applies(self, ctx: Context, run: Run) -> bool:
         return False   # reached only from enrol_choose
@@ -92,12 +102,12 @@ class EnrolConfirm(Step):
                               seed[i:i + 4] for i in range(0, len(seed), 4))},),
                           links=(Link(_("Open in my authenticator app"), uri),),
                           fields=(Field("code", "code", _("Code shown by your app"), length=6,
-                                        autocomplete="one-time-code"),),
+                                        autocomplete="one-time-code"), *self._remember(ctx)),
                           actions=(Action("verify", _("Confirm")),))
         length = ctx.policy.login.second_factor.code.length
         return Screen(title=_("Verify your identity"),
                       fields=(Field("code", "code", _("Authentication code"), length=length,
-                                    autocomplete="one-time-code"),),
+                                    autocomplete="one-time-code"), *self._remember(ctx)),
                       actions=(Action("verify", _("Confirm")), Action("resend", _("Resend it"), True)))
 
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:
@@ -115,7 +125,7 @@ class EnrolConfirm(Step):
             step = totp.matching_step(seed, data["code"], ctx.now)
             if step is None:
                 return wrong_second_factor(ctx, account, Stay(field_errors={"code": (
-                    Notice.of("code.wrong", "error", remaining="-"),)}))
+                    Notice.of("code.wrong_app", "error"),)}))
             # The step is kept as used: the code that confirmed the app cannot also sign in.
             actions.enrol_factor(account, "totp", now=ctx.now, secret=run.state.pop("totp_seed"),
                                  last_used_step=step, ip=ctx.ip)
@@ -129,6 +139,7 @@ class EnrolConfirm(Step):
         actions.notify_factor_enrolled(account, method, now=ctx.now, ip=ctx.ip, mobile=mobile,
                                        factor_mobile=factor_mobile)
         run.state["method"] = f"password+{method}"
+        run.state["remember"] = self.offers_remember and data.get("remember") == "on"
         return Next((Notice.of("mfa.enrolled", "success"),))
 
     def _submit_passkey(self, ctx: Context, run: Run, account: Account, data: dict[str, str],
@@ -152,3 +163,7 @@ class EnrolConfirm(Step):
 def _sms_number(account: Account) -> str:
     """The number of the account's SMS factor, if it has one."""
     return Factor.objects.filter(account=account, kind=Factor.Kind.SMS).values_list("mobile", flat=True).first() or ""
+
+
+class LoginEnrolConfirm(EnrolConfirm):
+    offers_remember = True

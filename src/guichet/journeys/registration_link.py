@@ -100,6 +100,15 @@ def _sign_in_link(ctx: Context) -> tuple[Link, ...]:
     return (Link(_("Sign in"), journey_path(ctx.organisation.slug, "login")),)
 
 
+def _email_is_the_second_factor(ctx: Context) -> bool:
+    """Where every sign-in needs a code and codes may go by email, the address the registration link has just
+    proven is the member's second factor: the first sign-in sends the code there (the pension guide's "Un email
+    contenant votre code d'authentification sera envoyé"), instead of asking a member who has just registered
+    to set one up, even after `enrolment_required_from`."""
+    rule = ctx.policy.login.second_factor
+    return rule.required and "email" in rule.channels
+
+
 class SetPassword(Step):
     name = "set_password"
 
@@ -120,7 +129,8 @@ class SetPassword(Step):
         dead = _use(ctx, run, account)
         if dead is not None:
             return dead
-        actions.complete_registration(account, now=ctx.now, password=data[passwords.NEW], ip=ctx.ip)
+        actions.complete_registration(account, now=ctx.now, password=data[passwords.NEW], ip=ctx.ip,
+                                      email_factor=_email_is_the_second_factor(ctx))
         return Done(Screen(title=_("Your password is set"),
                            notices=(Notice.of("registration.password_set", "success"),),
                            links=_sign_in_link(ctx)))
@@ -141,6 +151,6 @@ class Activate(Step):
         dead = _use(ctx, run, account)
         if dead is not None:
             return dead
-        actions.complete_registration(account, now=ctx.now, ip=ctx.ip)
+        actions.complete_registration(account, now=ctx.now, ip=ctx.ip, email_factor=_email_is_the_second_factor(ctx))
         return Done(Screen(title=_("Your account is activated"),
                            notices=(Notice.of("registration.activated", "success"),), links=_sign_in_link(ctx)))

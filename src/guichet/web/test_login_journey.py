@@ -310,6 +310,20 @@ def test_forced_enrolment_from_the_policy_date_by_email(drive, pension, make_acc
     assert "des codes envoyés à votre adresse e-mail." in email.body
 
 
+def test_the_enrolment_at_sign_in_offers_to_remember_the_device(drive, pension, make_account, smtp_sink) -> None:
+    account = make_account(pension, factors=())
+    browser = Client()
+    driver = drive(pension.slug, browser)
+    sign_in_password(driver, account.email)
+    page = driver.submit({"method": "email"}, "choose")
+    assert page.step == "enrol_confirm" and page.fields == ["code", "remember"]
+    page = driver.submit({"code": code_from(smtp_sink, account.email), "remember": True}, "verify")
+    assert page.outcome == "signed_in"
+    assert RememberedDevice.objects.filter(account=account, revoked_at=None).count() == 1
+    browser.post(f"/api/o/{pension.slug}/logout")
+    assert sign_in_password(drive(pension.slug, browser), account.email).outcome == "signed_in"   # no code
+
+
 def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension, make_account, smtp_sink) -> None:
     import pyotp
 
@@ -343,7 +357,7 @@ def test_enrolment_with_an_authenticator_app_then_sign_in_with_it(drive, pension
     page = sign_in_password(driver, account.email)
     assert page.step == "second_factor" and "use_code" in page.actions
     page = driver.submit({"code": confirming_code}, "verify")   # already used, to confirm the app
-    assert page.step == "second_factor" and page.field_errors == {"code": ["code.wrong"]}
+    assert page.step == "second_factor" and page.field_errors == {"code": ["code.wrong_app"]}
     step = int(timezone.now().timestamp()) // 30 + 1     # the app's next code
     assert driver.submit({"code": pyotp.TOTP(seed).generate_otp(step)}, "verify").outcome == "signed_in"
 

@@ -134,7 +134,16 @@ def test_pension_fund_registration_from_form_to_password(drive, pension, pension
     assert account.state == "active" and account.email_verified_at is not None
     assert lookup.password_matches(account, NEW_PASSWORD)
     assert list(Event.objects.filter(account_id=account.pk).values_list("kind", flat=True).order_by("id")) == [
-        "account.created", "account.registered", "policy.accepted", "password.changed", "account.activated"]
+        "account.created", "account.registered", "policy.accepted", "password.changed", "account.activated",
+        "factor.enrolled"]
+    # The address the link proved is the second factor: the first sign-in sends the code there, as the guide
+    # says, even after the date from which every member must set one up (no set-up screen, no extra warning).
+    assert list(account.factors.values_list("kind", flat=True)) == ["email"]
+    login = drive(pension.slug)
+    login.open("login")
+    page = login.submit({"identifier": account.email, "password": NEW_PASSWORD}, "sign_in")
+    assert page.step == "second_factor" and "code.sent_email" in page.notices and "remember" in page.fields
+    assert not Message.objects.filter(template="factor_enrolled").exists()
 
 
 def test_the_confirmation_tells_the_date_and_time(drive, pension, pension_member, smtp_sink) -> None:

@@ -69,7 +69,8 @@ def test_farm_member_adds_an_authenticator_app_then_signing_in_asks_for_it(drive
     seed = totp.unseal(Run.objects.get(pk=driver.run).state["totp_seed"])
     assert seed[:4] in page.text   # the key to type in the app
     page = driver.submit({"code": "000000" if pyotp.TOTP(seed).now() != "000000" else "111111"}, "verify")
-    assert page.field_errors == {"code": ["code.wrong"]}
+    assert page.field_errors == {"code": ["code.wrong_app"]}
+    assert "Saisissez le code que votre application affiche maintenant" in page.text and "Essais" not in page.text
     confirming_code = pyotp.TOTP(seed).now()
     page = driver.submit({"code": confirming_code}, "verify")
     assert page.outcome == "done" and page.notices == ["mfa.enrolled"]
@@ -84,7 +85,7 @@ def test_farm_member_adds_an_authenticator_app_then_signing_in_asks_for_it(drive
     page = sign_in(again, account.identifier, PASSWORD)
     assert page.step == "second_factor" and "code" in page.fields and "use_code" in page.actions
     page = again.submit({"code": confirming_code}, "verify")   # seen over the shoulder while enrolling
-    assert page.step == "second_factor" and page.field_errors == {"code": ["code.wrong"]}
+    assert page.step == "second_factor" and page.field_errors == {"code": ["code.wrong_app"]}
     page = again.submit({"code": next_totp(seed)}, "verify")
     assert page.outcome == "signed_in"
     assert again.client.get(f"/api/o/{farm.slug}/session").json()["method"] == "password+totp"

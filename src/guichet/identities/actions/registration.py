@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from guichet.audit.record import record
 from guichet.identities.actions.accounts import activate, create_account
-from guichet.identities.actions.credentials import set_password, set_temporary_password
+from guichet.identities.actions.credentials import enrol_factor, set_password, set_temporary_password
 from guichet.identities.models import Account
 
 ACTIVATION_PURPOSE = "registration"
@@ -83,12 +83,16 @@ def accept_usage_policy(account: Account, *, version: str, now: datetime, ip: st
 
 
 @transaction.atomic
-def complete_registration(account: Account, *, now: datetime, password: str = "", ip: str | None = None) -> None:
+def complete_registration(account: Account, *, now: datetime, password: str = "", ip: str | None = None,
+                          email_factor: bool = False) -> None:
     """The link of the registration email was used: the email is proven; set the password if the link asked
-    for one, and the account becomes active."""
+    for one, and the account becomes active. With `email_factor`, the address just proven becomes the
+    member's second factor (codes by email), as if they had enrolled it."""
     if password:
         set_password(account, password, now=now, ip=ip, reason="registration")
     activate(account, now=now, ip=ip, email_verified=True)
+    if email_factor:
+        enrol_factor(account, "email", now=now, ip=ip)
 
 
 def notify_already_registered(account: Account, *, language: str, sign_in_url: str, recovery_url: str,
