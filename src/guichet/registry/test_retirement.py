@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from guichet.audit.models import Event
 from guichet.organisations.models import Organisation
 from guichet.registry.csv_import import import_members
 from guichet.registry.models import MemberRecord
-from guichet.registry.retirement import RETIRE_AT_MOST, TooManyRetired
+from guichet.registry.retirement import RETIRE_AT_MOST, TooManyRetired, retire_missing
 
 HEADER = "member_number,last_name,birth_date\n"
 
@@ -141,6 +142,28 @@ def test_other_organisations_are_untouched(pension: Organisation, farm: Organisa
     members = registry(pension, tmp_path)
     import_members(pension, write(tmp_path, members[1:]), complete=True)
     assert not retired(farm) and retired(pension) == {members[0]}
+
+
+def test_an_upsert_moves_updated_at_of_every_row_it_writes(pension: Organisation, tmp_path: Path) -> None:
+    """What retiring relies on: bulk_create(update_conflicts=True) sets updated_at (auto_now) on updated rows too."""
+    members = registry(pension, tmp_path)
+    before = dict(MemberRecord.objects.values_list("member_number", "updated_at"))
+    import_members(pension, write(tmp_path, members))
+    after = dict(MemberRecord.objects.values_list("member_number", "updated_at"))
+    assert all(after[number] > before[number] for number in members)
+
+
+def test_the_instant_the_import_started_is_compared_to_the_microsecond(pension: Organisation) -> None:
+    """SQLite keeps datetimes as text (no fraction when it is zero), PostgreSQL as microseconds: both compare
+    right on either side of the instant the import started."""
+    started = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    before = [started - timedelta(microseconds=1), started - timedelta(microseconds=500_000)]
+    after = [started, started + timedelta(microseconds=1), started + timedelta(seconds=1)]
+    for n, at in enumerate(before + after, start=1):
+        MemberRecord.objects.create(organisation=pension, member_number=f"{n:09d}")
+        MemberRecord.objects.filter(organisation=pension, member_number=f"{n:09d}").update(updated_at=at)
+    assert retire_missing(pension, started=started, active=5, allow_many=True) == 2
+    assert retired(pension) == {"000000001", "000000002"}
 
 
 # The command -------------------------------------------------------------------------------------------
