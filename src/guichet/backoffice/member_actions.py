@@ -23,6 +23,7 @@ from guichet.channels import outbox
 from guichet.identities import actions
 from guichet.identities.models import Account
 from guichet.journeys.paths import journey_path
+from guichet.registry.models import MemberRecord
 
 REASON_MAX = 500
 CHANNELS = ("email", "sms", "letter")
@@ -96,9 +97,17 @@ def _resend_activation(agent: Agent, account: Account, *, reason: str, now: date
     return {"channel": "email"}
 
 
-def postal_address(account: Account) -> list[str]:
-    """The member's name then the registry's address: empty when the registry has no address."""
+def _record(account: Account) -> MemberRecord | None:
+    """The account's registry record, if it is still in the registry: a retired record's address and mobile
+    number may no longer be the member's, so nothing is sent to them."""
     member = account.member
+    return member if member is not None and member.in_registry else None
+
+
+def postal_address(account: Account) -> list[str]:
+    """The member's name then the registry's address: empty when the registry has no address (or no longer
+    has the member)."""
+    member = _record(account)
     if member is None or not member.address.strip():
         return []
     name = " ".join(part for part in (member.first_name, member.last_name.upper()) if part)
@@ -107,7 +116,8 @@ def postal_address(account: Account) -> list[str]:
 
 def destinations(account: Account) -> dict[str, bool]:
     """Which channels can reach the member (for the reset form)."""
-    return {"email": bool(account.email), "sms": bool(account.mobile or (account.member and account.member.mobile)),
+    member = _record(account)
+    return {"email": bool(account.email), "sms": bool(account.mobile or (member and member.mobile)),
             "letter": bool(postal_address(account))}
 
 
@@ -134,7 +144,8 @@ def _reset_password(agent: Agent, account: Account, *, reason: str, now: datetim
         if channel == "email":
             outbox.send_email(account.organisation, to=account.email, **common)
         elif channel == "sms":
-            mobile = account.mobile or (account.member.mobile if account.member else "")
+            member = _record(account)
+            mobile = account.mobile or (member.mobile if member else "")
             outbox.send_sms(account.organisation, to=mobile, **common)
         else:
             outbox.send_letter(account.organisation, address=postal_address(account), **common)

@@ -151,8 +151,9 @@ def temporary_password_by_post(ctx: Context, account: Account, chosen: str) -> D
 
 def _letter_sent(ctx: Context, account: Account, record: MemberRecord | None) -> bool:
     """The temporary password set and its letter enqueued, both or (when the address cannot take a letter)
-    neither: the password is set in a savepoint that the letter's refusal rolls back."""
-    if record is None or not record.address.strip():
+    neither: the password is set in a savepoint that the letter's refusal rolls back. Never to the address of
+    a record no longer in the registry: it may no longer be the member's."""
+    if record is None or not record.in_registry or not record.address.strip():
         return False
     name = f"{record.first_name} {record.last_name}".strip()
     try:

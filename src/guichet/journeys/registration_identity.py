@@ -165,7 +165,8 @@ def matching_member(ctx: Context, data: dict[str, str]) -> MemberRecord | None:
     """The one registry record matching every field the policy names, or None.
 
     Names compare by their folded key (accents, case, hyphens, apostrophes), emails by their key, the
-    birth date exactly and the IBAN by its last characters. An empty name never matches anything.
+    birth date exactly and the IBAN by its last characters. An empty name never matches anything, nor does
+    a record no longer in the registry.
     """
     rule = ctx.policy.registration
     filters: dict[str, object] = {}
@@ -182,5 +183,6 @@ def matching_member(ctx: Context, data: dict[str, str]) -> MemberRecord | None:
         filters["iban_suffix__endswith"] = iban_suffix(data["iban_suffix"], rule.iban_suffix_length)
     if any(value == "" for value in filters.values()):
         return None
-    found = list(MemberRecord.objects.filter(organisation=ctx.organisation, **filters)[:2])
+    # A retired record (missing from a complete import) proves nothing: the same answer as for nobody.
+    found = list(MemberRecord.objects.in_registry().filter(organisation=ctx.organisation, **filters)[:2])
     return found[0] if len(found) == 1 else None   # two records: not a proof of either

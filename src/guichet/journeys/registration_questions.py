@@ -59,7 +59,8 @@ def askable(ctx: Context, member: MemberRecord) -> list[Question]:
 
 def _choices(ctx: Context, member: MemberRecord, question: Question) -> list[str]:
     truth = _fact(member, question)
-    others = (MemberRecord.objects.filter(organisation=ctx.organisation).exclude(pk=member.pk).order_by("pk")
+    others = (MemberRecord.objects.in_registry().filter(organisation=ctx.organisation).exclude(pk=member.pk)
+              .order_by("pk")
               .values_list(f"facts__{question.fact}", flat=True)[:DECOY_POOL])
     pool: dict[str, str] = {}
     for value in others:

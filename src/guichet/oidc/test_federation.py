@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
 from guichet.audit.models import Event
 from guichet.identities.models import Account
@@ -430,3 +431,33 @@ def test_an_application_sign_out_while_franceconnect_does_not_answer_ends_on_the
     assert kinds(member) == ["federation.sign_out_skipped"]
     assert Event.objects.get(kind="federation.sign_out_skipped").data["reason"] == "unavailable"
     assert Event.objects.filter(kind="logout", account_id=member.pk, data__reason="application").exists()
+
+
+def test_a_record_no_longer_in_the_registry_is_no_ones(live_base: str, federated_farm: Organisation) -> None:
+    """A complete import retired it: the provider's person is told they were not found, and no account is made."""
+    record = MemberRecord.objects.create(
+        organisation=federated_farm, member_number="12345678", first_name="Jean", last_name="LEFEVRE",
+        first_name_key=name_key("Jean"), last_name_key=name_key("LEFEVRE"), birth_date=date(1949, 11, 2),
+        retired_at=timezone.now())
+    browser = Browser()
+    page = sign_in_upstream(browser, start(browser, live_base, federated_farm), "jean")
+    assert "federation.none" in codes(page)
+    assert not Account.objects.filter(member=record).exists() and not FederatedIdentity.objects.exists()
+    assert Event.objects.filter(kind="federation.not_recognised", data__reason="none").exists()
+
+
+def test_a_renumbered_member_matches_the_record_still_in_the_registry(farm: Organisation) -> None:
+    """The old number, retired by a complete import, is not a second candidate that would make it ambiguous."""
+    from guichet.oidc.federation.matching import find_record
+
+    def jean(number: str, **extra: Any) -> MemberRecord:
+        return MemberRecord.objects.create(
+            organisation=farm, member_number=number, first_name="Jean", last_name="LEFEVRE", first_name_key="jean",
+            last_name_key="lefevre", birth_date=date(1949, 11, 2), **extra)
+
+    old, new = jean("12345678", retired_at=timezone.now()), jean("12345679")
+    upstream = farm.policy.login.federation["franceconnect"].model_copy(update={"categories": []})
+    claims = {"given_name": "Jean", "family_name": "Lefèvre", "birthdate": "1949-11-02"}
+    assert find_record(farm, upstream, claims).record == new
+    new.delete()
+    assert find_record(farm, upstream, claims).reason == "none" and old.pk

@@ -3,7 +3,9 @@
 The file is streamed twice over, never held in memory: the first pass checks every row and
 spools the valid ones, already converted, to a temporary file; the second writes them in batches
 inside one transaction. If any row is rejected nothing is written, unless the operator asked for
-a partial import. The format is described in docs/registry-csv.md.
+a partial import. A complete import (the file is the whole registry) then retires, in the same
+transaction, the records the file no longer holds (registry.retirement). The format is described in
+docs/registry-csv.md.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from guichet.audit.record import record
 from guichet.organisations.models import Organisation
+from guichet.registry import retirement
 from guichet.registry.csv_columns import Header, HeaderError, Rejected, RowReader, read_header
+from guichet.registry.matching import normalise_member_number
 from guichet.registry.upsert import BATCH_SIZE, Counts, upsert_batch
 
 SHOWN_REJECTIONS = 20  # kept in memory for the summary; the report file has them all
@@ -51,6 +56,8 @@ class ImportSummary:
     rejected: int = 0
     created: int = 0
     updated: int = 0
+    retired: int = 0   # complete imports only: records missing from the file
+    complete: bool = False
     written: bool = False
     dry_run: bool = False
     first_rejections: list[Rejection] = field(default_factory=list)
@@ -65,33 +72,41 @@ class _Options:
     partial: bool
     dry_run: bool
     progress: bool
+    complete: bool = False
+    allow_retiring_many: bool = False
 
 
 def import_members(organisation: Organisation, path: str | os.PathLike[str], *, partial: bool = False,
                    dry_run: bool = False, report: str | os.PathLike[str] | None = None,
-                   progress: bool = False) -> ImportSummary:
+                   progress: bool = False, complete: bool = False,
+                   allow_retiring_many: bool = False) -> ImportSummary:
     """Import a registry CSV file into `organisation`'s member records; see the module docstring.
 
     `report` receives every rejected row (line, member_number, reason). A dry run does the whole
-    import and then rolls it back, so its counts are exact. Raises CsvFormatError when the file
-    cannot be read at all.
+    import and then rolls it back, so its counts are exact. `complete`: the file is the whole registry,
+    and the records it lacks are retired (rejected rows count as present). Raises CsvFormatError when the
+    file cannot be read at all, retirement.TooManyRetired (nothing written, even for a dry run) when a
+    complete import would retire more than retirement.RETIRE_AT_MOST of the records, unless
+    `allow_retiring_many`.
     """
     if report is not None and _same_file(path, report):
         raise CsvFormatError(_("The report cannot be written to the file being imported: choose another "
                                "name for --report."))
-    options = _Options(partial=partial, dry_run=dry_run, progress=progress)
-    summary = ImportSummary(dry_run=dry_run)
+    options = _Options(partial=partial, dry_run=dry_run, progress=progress, complete=complete,
+                       allow_retiring_many=allow_retiring_many)
+    summary = ImportSummary(dry_run=dry_run, complete=complete)
+    present: list[str] = []   # member numbers of rejected rows, kept for a complete import only
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, _report_writer(report) as rejections:
-        header = _check(organisation, Path(path), spool, rejections, summary, options)
+        header = _check(organisation, Path(path), spool, rejections, summary, options, present)
         if summary.rejected and not partial:
             return summary
         spool.seek(0)
-        _write(organisation, header, spool, summary, options)
+        _write(organisation, header, spool, summary, options, present)
     return summary
 
 
 def _check(organisation: Organisation, path: Path, spool: IO[str], rejections: Any, summary: ImportSummary,
-           options: _Options) -> Header:
+           options: _Options, present: list[str]) -> Header:
     """First pass: validate every row, spool the valid ones as JSON batches, report the others."""
     with _rows(path) as (header, rows, position):
         reader, fields = RowReader(organisation.policy, header), header.fields
@@ -111,6 +126,8 @@ def _check(organisation: Organisation, path: Path, spool: IO[str], rejections: A
                 except Rejected as error:
                     number = _cell(header, cells, "member_number")
                     _reject(summary, rejections, Rejection(line, number, str(error)))
+                    if options.complete and number:
+                        present.append(normalise_member_number(number))
                     continue
                 seen.add(values["member_number"])
                 batch.append([_encode(values[f]) for f in fields])
@@ -124,20 +141,29 @@ def _check(organisation: Organisation, path: Path, spool: IO[str], rejections: A
 
 
 def _write(organisation: Organisation, header: Header, spool: IO[str], summary: ImportSummary,
-           options: _Options) -> None:
-    """Second pass: upsert the spooled batches in one transaction (rolled back for a dry run)."""
-    counts = Counts()
+           options: _Options, present: list[str]) -> None:
+    """Second pass: upsert the spooled batches, then (complete import) retire the records the file lacks, in
+    one transaction (rolled back for a dry run, and when too many would be retired)."""
+    counts, retired = Counts(), 0
     with transaction.atomic(), tqdm(total=summary.valid, unit=" rows", desc=_("Importing"), file=sys.stderr,
                                     disable=not options.progress, leave=False) as bar:
+        active = retirement.active_count(organisation) if options.complete else 0
+        started = timezone.now()   # every row written from now on gets updated_at >= started
         for line in spool:
             rows = [_decode(dict(zip(header.fields, values, strict=True))) for values in json.loads(line)]
             counts.add(upsert_batch(organisation, rows, header.fields))
             bar.update(len(rows))
+        if options.complete:
+            retirement.touch(organisation, present, now=timezone.now())
+            retired = retirement.retire_missing(organisation, started=started, active=active,
+                                                allow_many=options.allow_retiring_many)
         record("registry.imported", organisation=organisation, actor="operator", read=summary.read,
-               created=counts.created, updated=counts.updated, rejected=summary.rejected)
+               created=counts.created, updated=counts.updated, rejected=summary.rejected,
+               complete=options.complete, retired=retired)
         if options.dry_run:
             transaction.set_rollback(True)
     summary.created, summary.updated, summary.written = counts.created, counts.updated, not options.dry_run
+    summary.retired = retired
 
 
 @contextmanager

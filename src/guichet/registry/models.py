@@ -7,6 +7,13 @@ from django.db import models
 from guichet.organisations.models import Organisation
 
 
+class MemberRecordQuerySet(models.QuerySet["MemberRecord"]):
+    def in_registry(self) -> MemberRecordQuerySet:
+        """The records the organisation's registry still holds: only these prove who someone is (registration,
+        recognition by an identity provider, provisioning, letters to their address)."""
+        return self.filter(retired_at__isnull=True)
+
+
 class MemberRecord(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="members")
     member_number = models.CharField(max_length=32)
@@ -25,6 +32,11 @@ class MemberRecord(models.Model):
     iban_suffix = models.CharField(max_length=10, blank=True, help_text="Only the last characters are kept")
     facts = models.JSONField(default=dict, blank=True, help_text="Answers to security questions, by fact name")
     updated_at = models.DateTimeField(auto_now=True)
+    retired_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="No longer in the organisation's registry: missing from a complete import (registry.retirement)")
+
+    objects = MemberRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -34,3 +46,8 @@ class MemberRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.member_number}"
+
+    @property
+    def in_registry(self) -> bool:
+        """False once a complete import no longer had it: its details and address may no longer be the member's."""
+        return self.retired_at is None

@@ -26,16 +26,19 @@ def upsert_batch(organisation: Organisation, rows: Sequence[dict[str, Any]], fie
     """Insert or update one batch of records, each a dict of MemberRecord fields with a member_number.
 
     Only `fields` are overwritten on records that already exist, so a file holding a few columns
-    leaves the others as they were. Member numbers must be unique within the batch.
+    leaves the others as they were; every record written is in the registry (not retired). Member
+    numbers must be unique within the batch.
     """
     if not rows:
         return Counts()
     numbers = [row["member_number"] for row in rows]
     # Counted before writing: bulk_create cannot tell inserted rows from updated ones.
     existing = MemberRecord.objects.filter(organisation=organisation, member_number__in=numbers).count()
-    update_fields = [f for f in dict.fromkeys([*fields, "updated_at"]) if f != "member_number"]
+    # A record a file holds is in the registry again, whatever a complete import decided before (retired_at).
+    # updated_at (auto_now, set on every row written) is what a complete import compares to retire the others.
+    update_fields = [f for f in dict.fromkeys([*fields, "updated_at", "retired_at"]) if f != "member_number"]
     MemberRecord.objects.bulk_create(
-        [MemberRecord(organisation=organisation, **row) for row in rows],
+        [MemberRecord(organisation=organisation, **row, retired_at=None) for row in rows],
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["organisation", "member_number"],

@@ -397,3 +397,19 @@ def test_an_address_no_letter_can_carry_is_like_no_address(drive, farm, make_acc
     assert account.check_password(PASSWORD) and not account.must_change_password
     assert not Message.objects.filter(template__in=("recovery_letter", "letter_announce")).exists()
     assert Event.objects.filter(kind="recovery.letter_impossible", account_id=account.pk).exists()
+
+
+def test_no_letter_to_the_address_of_a_record_no_longer_in_the_registry(drive, farm, make_account, sms_sink,
+                                                                        postal_spool) -> None:
+    """A complete import retired the record: its address may no longer be the member's. The member sees the
+    same screen, the password does not change, nothing is sent, and the agents see why."""
+    from guichet.conftest import PASSWORD
+
+    account = farm_member(make_account, farm, signed_in=False, category="third_party", mobile="")
+    MemberRecord.objects.filter(account=account).update(retired_at=timezone.now())
+    page = ask(drive(farm.slug), account.identifier, "email")
+    assert page.outcome == "done" and page.notices == ["recovery.letter_sent"]
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD) and not account.must_change_password
+    assert not Message.objects.filter(template__in=("recovery_letter", "letter_announce")).exists()
+    assert Event.objects.filter(kind="recovery.letter_impossible", account_id=account.pk).exists()

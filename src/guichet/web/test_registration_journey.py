@@ -427,3 +427,41 @@ def test_provisioning_sends_a_letter_with_identifier_and_temporary_password(farm
     login.open("login")
     page = login.submit({"identifier": "12000000", "password": password}, "sign_in")
     assert page.outcome in ("signed_in", "redirect") or page.step != "credentials"
+
+
+def test_a_record_no_longer_in_the_registry_is_answered_like_an_unknown_member(drive, pension,
+                                                                               pension_member) -> None:
+    def shown(page: Page) -> str:
+        return repr((page.status, page.step, page.notices, page.field_errors, page.title))
+
+    unknown = register_pension(drive(pension.slug), pension_member, member_number="000099999")
+    MemberRecord.objects.filter(pk=pension_member.pk).update(retired_at=timezone.now())   # a complete import
+    retired = register_pension(drive(pension.slug), pension_member)
+    assert shown(retired) == shown(unknown) and "registration.no_match" in shown(retired)
+    assert not Account.objects.exists() and not Run.objects.filter(state__member=pension_member.pk).exists()
+    assert Event.objects.filter(kind="registration.failed", data__reason="no_match").count() == 2
+
+
+def test_decoys_come_only_from_records_still_in_the_registry(drive, pension, pension_member) -> None:
+    MemberRecord.objects.filter(organisation=pension).exclude(pk=pension_member.pk).update(retired_at=timezone.now())
+    driver = drive(pension.slug)
+    register_pension(driver, pension_member)
+    assert Run.objects.get(pk=driver.run).state["questions"][0]["choices"] == ["Mairie de Lyon"]
+
+
+def test_provisioning_skips_records_no_longer_in_the_registry(farm, postal_spool) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from guichet.channels.testing import deliver_all
+
+    address = "3 chemin des Vignes\n12000 Rodez"
+    kept = add_member(farm, "12000001", address=address)
+    add_member(farm, "12000002", address=address, retired_at=timezone.now())
+    out, err = StringIO(), StringIO()
+    call_command("members", "provision", "--organisation", farm.slug, stdout=out, stderr=err)
+    assert "1 compte créé" in out.getvalue() and not err.getvalue()   # skipped silently: not a failure
+    assert list(Account.objects.values_list("member", flat=True)) == [kept.pk]
+    deliver_all()
+    assert len(postal_spool.letters()) == 1

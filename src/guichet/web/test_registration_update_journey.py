@@ -310,3 +310,19 @@ def test_a_disabled_account_without_email_gets_the_same_screen_and_nothing_is_se
     assert not Message.objects.filter(recipient="x@example.org").exists() and not postal_spool.letters()
     account.refresh_from_db()
     assert account.email == "" and account.state == "disabled"
+
+
+def test_a_record_no_longer_in_the_registry_is_not_found_and_no_code_goes_to_its_address(
+        drive, health, make_account, postal_spool) -> None:
+    from guichet.identities import actions
+    from guichet.identities.actions.account_update import postal_address
+
+    account = account_without_email(make_account, health, address=ADDRESS)
+    assert actions.proof_for(account) == "postal"
+    MemberRecord.objects.filter(account=account).update(retired_at=timezone.now())
+    account.refresh_from_db()
+    # The address may no longer be the member's: no code by post (nor the notice of a change made).
+    assert actions.proof_for(account) == "" and postal_address(account) == []
+    page = ask_update(drive, health, account, "nouveau@example.org")
+    assert page.step == "identity" and "registration.no_match" in page.notices
+    assert not postal_spool.letters() and unchanged(account)

@@ -41,11 +41,12 @@ def owner_language(account: Account) -> str:
 
 
 def postal_address(account: Account) -> list[str]:
-    """The registry's address block, name first; empty when there is none a letter can go to."""
+    """The registry's address block, name first; empty when there is none a letter can go to, or when the
+    record is no longer in the registry (the address may no longer be the member's)."""
     from guichet.channels import outbox
 
     member = account.member
-    if member is None or not member.address.strip():
+    if member is None or not member.in_registry or not member.address.strip():
         return []
     name = " ".join(part for part in (member.first_name, member.last_name) if part)
     try:

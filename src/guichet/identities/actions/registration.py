@@ -152,12 +152,15 @@ def provision_account(organisation: Any, member: Any, *, now: datetime, actor: s
 def provision_members(organisation: Any, *, now: datetime, limit: int | None = None,
                       actor: str = "system") -> tuple[int, list[tuple[str, Exception]]]:
     """Provision every registry member of `organisation` who has no account yet (running it again does
-    nothing more). Returns how many accounts were created, and the (member number, error) skipped: an
-    outbox.RecipientError (its text translated) or an IntegrityError (the identifier is taken)."""
+    nothing more), records no longer in the registry apart. Returns how many accounts were created, and
+    the (member number, error) skipped: an outbox.RecipientError (its text translated) or an
+    IntegrityError (the identifier is taken)."""
     from guichet.channels.outbox import RecipientError
     from guichet.registry.models import MemberRecord
 
-    members = MemberRecord.objects.filter(organisation=organisation, account__isnull=True).order_by("pk")
+    # Not the records a complete import retired: their member left, and their address may not be theirs.
+    members = MemberRecord.objects.in_registry().filter(organisation=organisation, account__isnull=True) \
+        .order_by("pk")
     created = 0
     skipped: list[tuple[str, Exception]] = []
     for member in members[:limit] if limit is not None else members.iterator():

@@ -52,8 +52,9 @@ def find_record(organisation: Any, upstream: Upstream, claims: dict[str, Any]) -
     born, families = _birth_date(claims), _family_keys(claims)
     if born is None or not families or ("given_name" in upstream.match and not claims.get("given_name")):
         return Match(None, "incomplete")
-    candidates = MemberRecord.objects.filter(organisation=organisation, birth_date=born,
-                                             last_name_key__in=families)
+    # A record no longer in the registry (missing from a complete import) is no one's.
+    candidates = MemberRecord.objects.in_registry().filter(organisation=organisation, birth_date=born,
+                                                           last_name_key__in=families)
     fitting = [
         record for record in candidates
         if ("given_name" not in upstream.match or _given_name_fits(claims, record))

@@ -1,4 +1,5 @@
 """guichet members import --organisation SLUG FILE.csv [--partial] [--report FILE] [--dry-run] [--quiet]
+                        [--complete [--allow-retiring-many]]
 guichet members generate --organisation SLUG [--count N] [--seed S] [--demo]
 guichet members provision --organisation SLUG [--limit N]
 """
@@ -15,6 +16,7 @@ from django.utils.translation import ngettext
 
 from guichet.organisations.models import Organisation
 from guichet.registry.csv_import import CsvFormatError, ImportSummary, import_members
+from guichet.registry.retirement import RETIRE_AT_MOST, TooManyRetired
 from guichet.registry.synthetic import add_demo_members, generate
 
 
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         load.add_argument("--report", help="CSV file listing rejected rows")
         load.add_argument("--dry-run", action="store_true", help="Check and count, then roll everything back")
         load.add_argument("--quiet", action="store_true", help="No progress bar")
+        load.add_argument("--complete", action="store_true",
+                          help="The file is the whole registry: retire the records it does not hold")
+        load.add_argument("--allow-retiring-many", action="store_true",
+                          help=f"With --complete: retire even more than {round(RETIRE_AT_MOST * 100)} %% "
+                          "of the records")
         generate = actions.add_parser("generate", help="Create synthetic members (deterministic)")
         generate.add_argument("--organisation", required=True, help="The organisation's slug")
         generate.add_argument("--count", type=int, default=1000)
@@ -56,16 +63,25 @@ class Command(BaseCommand):
 
     def _import(self, organisation: Organisation, options: dict[str, Any]) -> None:
         progress = not options["quiet"] and sys.stderr.isatty()
+        if options["allow_retiring_many"] and not options["complete"]:
+            raise CommandError(_("--allow-retiring-many goes with --complete: only a complete import retires "
+                                 "records."))
         try:
             summary = import_members(organisation, options["file"], partial=options["partial"],
-                                     dry_run=options["dry_run"], report=options["report"], progress=progress)
-        except CsvFormatError as error:
+                                     dry_run=options["dry_run"], report=options["report"], progress=progress,
+                                     complete=options["complete"],
+                                     allow_retiring_many=options["allow_retiring_many"])
+        except (CsvFormatError, TooManyRetired) as error:
             raise CommandError(_("%(error)s Nothing was imported.") % {"error": error}) from None
         self._show_rejections(summary, options["report"])
         self.stdout.write(_("Rows read: %(read)d. Created: %(created)d. Updated: %(updated)d. "
                             "Rejected: %(rejected)d.")
                           % {"read": summary.read, "created": summary.created, "updated": summary.updated,
                              "rejected": summary.rejected})
+        if summary.complete and (summary.written or summary.dry_run):
+            self.stdout.write(ngettext("Retired (missing from the file): %(retired)d record.",
+                                       "Retired (missing from the file): %(retired)d records.", summary.retired)
+                              % {"retired": summary.retired})
         if summary.dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
         elif not summary.written:
