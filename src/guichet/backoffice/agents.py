@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from guichet.audit.record import record
 from guichet.backoffice import throttle
+from guichet.backoffice.devices import DeviceMark
 from guichet.backoffice.models import Agent
 from guichet.identities import totp
 from guichet.organisations.models import Organisation
@@ -163,17 +164,21 @@ def _totp_accepted(agent: Agent, code: str, now: datetime) -> bool:
     return Agent.objects.filter(pk=agent.pk, totp_last_step=agent.totp_last_step).update(totp_last_step=step) == 1
 
 
-def authenticate(*, email: str, password: str, code: str, now: datetime, ip: str | None) -> Agent | None:
+def authenticate(*, email: str, password: str, code: str, now: datetime, ip: str | None,
+                 device: DeviceMark | None = None) -> Agent | None:
     """The agent, if all three are right and the identity is not locked; else None, whatever the cause.
 
     Unknown email, wrong password, wrong code, disabled, not enrolled and locked all give the same
-    answer, and all pay for one password hash, so the page reveals nothing.
+    answer, and all pay for one password hash, so the page reveals nothing. `device` is the browser's mark
+    from an earlier sign-in (backoffice.devices): when it is this agent's, the attempt counts on that
+    browser's own counter.
     """
     agent = Agent.objects.filter(email=normalise_email(email)).first()
-    key = throttle.key_for(agent, email)
+    own = device.nonce if device is not None and agent is not None and device.agent_id == agent.pk else None
+    key = throttle.key_for(agent, email, own)
     # Counted as a failure before the password is checked (see throttle.reserve): parallel requests cannot
     # all slip in before the lock. A locked identity still pays for a hash, so timing tells nothing.
-    attempt = throttle.reserve(key, now)
+    attempt = throttle.reserve(key, now, agent if own else None)
     stored = agent.password if agent is not None and agent.active and agent.enrolled else ""
     right = check_password(password, stored or _dummy_hash()) and bool(stored)
     if right and attempt.allowed and agent is not None and _totp_accepted(agent, code, now):

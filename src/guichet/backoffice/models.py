@@ -67,6 +67,8 @@ class AgentThrottle(models.Model):
     """
 
     key_hash = models.CharField(max_length=64, unique=True, help_text="HMAC of the identity key")
+    agent = models.ForeignKey("Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              help_text="The agent whose browser this counter is (so that an unlock clears it)")
     failures = models.PositiveIntegerField(default=0)
     locks = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)

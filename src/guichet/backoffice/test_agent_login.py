@@ -98,6 +98,52 @@ def test_five_failures_lock_the_agent_even_with_the_right_credentials_after(make
     assert sign_in(client, enrolled).status_code == 302
 
 
+def a_while_later(enrolled) -> None:
+    """30 seconds on: the authenticator shows a code not used yet (each code signs in once)."""
+    Agent.objects.filter(pk=enrolled.agent.pk).update(totp_last_step=None)
+
+
+def test_a_strangers_failures_do_not_lock_an_agent_out_of_their_browser(make_agent, pension) -> None:
+    from guichet.backoffice import devices
+
+    enrolled = make_agent(pension)
+    own = Client()
+    assert sign_in(own, enrolled).status_code == 302                 # marks the agent's browser
+    assert devices.COOKIE in own.cookies
+    own.post("/agents/deconnexion/")
+    for _ in range(5):                                              # a stranger who knows the email
+        sign_in(Client(), enrolled, password="Wrong-Password-123!")
+    a_while_later(enrolled)
+    assert sign_in(Client(), enrolled).status_code == 400            # locked everywhere else
+    assert sign_in(own, enrolled).status_code == 302                 # not in the agent's browser
+    own.post("/agents/deconnexion/")
+
+    for _ in range(5):                                              # the browser counts its own failures
+        sign_in(own, enrolled, password="Wrong-Password-123!")
+    a_while_later(enrolled)
+    assert sign_in(own, enrolled).status_code == 400
+    assert AgentThrottle.objects.filter(locks=1).count() == 2
+    call_command("agents", "unlock", "--email", enrolled.agent.email, stdout=StringIO())   # clears both
+    assert not AgentThrottle.objects.exists()
+    assert sign_in(own, enrolled).status_code == 302
+
+
+def test_another_agents_or_a_forged_mark_gives_no_counter_of_its_own(make_agent, pension) -> None:
+    from guichet.backoffice import devices
+
+    enrolled, colleague = make_agent(pension), make_agent(pension)
+    shared = Client()
+    assert sign_in(shared, colleague).status_code == 302              # the colleague's browser
+    shared.post("/agents/deconnexion/")
+    forged = Client()
+    forged.cookies[devices.COOKIE] = shared.cookies[devices.COOKIE].value[:-2] + "xx"
+    for _ in range(5):
+        sign_in(shared, enrolled, password="Wrong-Password-123!")
+    assert AgentThrottle.objects.get().agent is None                 # the agent's own counter: locked
+    for browser in (shared, forged):
+        assert sign_in(browser, enrolled).status_code == 400
+
+
 @pytest.mark.parametrize("quiet, locked_again", [(timedelta(hours=23), True), (timedelta(hours=24), False),
                                                  (timedelta(days=90), False)])
 def test_an_agents_failures_and_locks_are_forgotten_after_a_quiet_day(make_agent, quiet: timedelta,

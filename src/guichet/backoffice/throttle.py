@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from guichet.backoffice.models import Agent, AgentThrottle
 from guichet.policy.model import Lockout
@@ -21,19 +22,24 @@ RULE = Lockout(max_failures=5, duration=timedelta(minutes=15), escalate=True, ma
                forget_after=timedelta(hours=24))
 
 
-def key_for(agent: Agent | None, email: str) -> str:
+def key_for(agent: Agent | None, email: str, device: str | None = None) -> str:
+    """The counter of an attempt: the agent's, or, from a browser where this agent signed in before (`device`,
+    read from the console's device cookie), that browser's own, so that a stranger's guesses cannot lock the
+    agent out of it (as members' remembered devices: security.lockout.account_key)."""
+    if agent is not None and device:
+        return lockout.identity_key("agent-device", f"{agent.pk}:{device}")
     if agent is not None:
         return lockout.identity_key("agent", str(agent.pk))
     return lockout.identity_key("agent-email", email.strip().lower())
 
 
-def _row_for_update(key: str) -> AgentThrottle:
+def _row_for_update(key: str, agent: Agent | None) -> AgentThrottle:
     row = AgentThrottle.objects.select_for_update().filter(key_hash=key).first()
     if row is not None:
         return row
     try:
         with transaction.atomic():
-            return AgentThrottle.objects.create(key_hash=key)
+            return AgentThrottle.objects.create(key_hash=key, agent=agent)
     except IntegrityError:  # another node created it first
         return AgentThrottle.objects.select_for_update().get(key_hash=key)
 
@@ -45,7 +51,7 @@ class Attempt:
 
 
 @transaction.atomic
-def reserve(key: str, now: datetime) -> Attempt:
+def reserve(key: str, now: datetime, agent: Agent | None = None) -> Attempt:
     """Counts a sign-in attempt as a failure BEFORE its credentials are checked; record_success clears it.
 
     Under the row's lock, the lock is read and the attempt counted in one step. Read first and counted after
@@ -53,7 +59,7 @@ def reserve(key: str, now: datetime) -> Attempt:
     far more guesses than RULE allows. Reserved, the sixth of a burst finds the lock that the fifth set.
     Works alike on PostgreSQL (row lock) and SQLite (IMMEDIATE transactions lock the database).
     """
-    row = _row_for_update(key)
+    row = _row_for_update(key, agent)
     if row.locked_until is not None and now < row.locked_until:
         return Attempt(False, lockout.Status(row.locked_until))   # refused unchecked, not counted
     if _forgotten(row, now):
@@ -80,4 +86,5 @@ def record_success(key: str) -> None:
 
 
 def unlock(agent: Agent) -> None:
-    AgentThrottle.objects.filter(key_hash=key_for(agent, agent.email)).delete()
+    """Every counter of the agent goes: their own and their browsers'."""
+    AgentThrottle.objects.filter(Q(key_hash=key_for(agent, agent.email)) | Q(agent=agent)).delete()

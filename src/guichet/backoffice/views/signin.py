@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from guichet.backoffice import agents, notices, sessions
+from guichet.backoffice import agents, devices, notices, sessions
 from guichet.identities import totp
 from guichet.security import passwords, ratelimit
 from guichet.security.passwords import describe
@@ -61,13 +61,16 @@ def login(request: HttpRequest) -> HttpResponse:
         context["notices"] = [{"code": "request.rate_limited", "text": _("Too many attempts from your connection. "
                                                                         "Please wait a few minutes and try again.")}]
         return render(request, "backoffice/login.html", context, status=429)
+    device = devices.read(request)
     agent = agents.authenticate(email=request.POST["email"][:254], password=request.POST["password"][:1024],
-                                code=request.POST["code"][:12], now=now, ip=ip)
+                                code=request.POST["code"][:12], now=now, ip=ip, device=device)
     if agent is None:
         context["notices"] = [error("backoffice.login_invalid")]
         return render(request, "backoffice/login.html", context, status=400)
     sessions.sign_in(request, agent)
-    return redirect(context["suite"])
+    response = redirect(context["suite"])
+    devices.mark(response, agent.pk, device)
+    return response
 
 
 @require_POST
