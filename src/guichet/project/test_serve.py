@@ -141,7 +141,7 @@ def test_serve_answers_over_http_with_security_headers(tmp_path: Path) -> None:
     assert "default-src 'self'" in response.getheader("Content-Security-Policy", "")
     assert refused.status == 400  # unknown Host header: never answered in production
     output = log.read_text()
-    assert "with 1 worker(s)" in output
+    assert "Guichet répond sur 127.0.0.1" in output and "avec 1 processus." in output
     assert '"GET / HTTP/1.1" 200' in output  # the access log goes to standard output
 
 
@@ -172,7 +172,7 @@ def test_serve_refuses_a_database_without_migrations(tmp_path: Path) -> None:
                             env=production_environment(tmp_path), cwd=settings.BASE_DIR,
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode != 0
-    assert "run 'guichet migrate' first" in result.stderr
+    assert "lancez d'abord 'guichet migrate'." in result.stderr and "Il manque " in result.stderr
 
 
 def test_production_defaults_refuse_to_start_with_every_problem_listed(tmp_path: Path) -> None:
