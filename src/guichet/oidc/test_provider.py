@@ -434,6 +434,30 @@ def test_discovery_advertises_what_is_honoured(farm: Organisation) -> None:
 
 
 @in_process
+def test_every_authorization_response_names_its_issuer_and_tokens_never_travel_in_the_address(
+        farm: Organisation, health: Organisation, farm_member: Account, make_client: Any) -> None:
+    """RFC 9207 (mix-up attacks: each organisation is its own issuer) and RFC 9700 §4.3.2."""
+    from guichet.oidc.provider.validator import issuer
+
+    assert Client().get(f"/o/{farm.slug}/.well-known/openid-configuration").json()[
+        "authorization_response_iss_parameter_supported"] is True
+    app = direct.App(farm, make_client(farm))
+    browser = Client()
+    direct.sign_in(browser, farm_member)
+    answer = app.authorize(browser)
+    query = parse_qs(urlsplit(answer["Location"]).query)
+    assert query["iss"] == [issuer(farm)] and query["state"] == [app.state] and "code" in query
+    refused = app.authorize(browser, scope="openid address")
+    assert parse_qs(urlsplit(refused["Location"]).query)["iss"] == [issuer(farm)]   # errors too
+    assert issuer(farm) != issuer(health)
+
+    tokens = app.token(direct.code_in(answer)).json()
+    assert app.userinfo(tokens["access_token"]).status_code == 200
+    in_address = Client().get(app.path("userinfo") + "?" + urlencode({"access_token": tokens["access_token"]}))
+    assert in_address.status_code == 401
+
+
+@in_process
 def test_an_id_token_hint_of_another_member_is_answered_login_required(
         farm: Organisation, farm_member: Account, make_member: Any, make_client: Any) -> None:
     """OpenID Connect Core 3.1.2.1: the hinted member must be the one signed in."""

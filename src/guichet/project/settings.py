@@ -220,6 +220,12 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Access tokens only in the Authorization header (or a form body), never in an address, which logs and
+    # Referer headers keep (RFC 9700 §4.3.2).
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    # RFC 9207's `iss` in authorization responses: Guichet adds it itself, per organisation (oidc/provider/
+    # authorize.py), since the toolkit's would name a single issuer; so its gate stays off (serve's
+    # DECIDED_WARNINGS).
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,

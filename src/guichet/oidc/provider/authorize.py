@@ -30,7 +30,7 @@ from guichet.audit.record import record
 from guichet.journeys.paths import journey_path
 from guichet.oidc.provider.binding import OrganisationServer
 from guichet.oidc.provider.pages import refused
-from guichet.oidc.provider.validator import max_age, signed_in_too_long_ago
+from guichet.oidc.provider.validator import issuer, max_age, signed_in_too_long_ago
 from guichet.security.ratelimit import client_ip
 from guichet.web import outcomes
 from guichet.web.html.pages import organisation_context
@@ -117,11 +117,19 @@ class Authorize(OrganisationServer, View):
             return self._error(error)
         record("oidc.authorized" if allow else "oidc.refused", organisation=self.organisation,
                account_id=request.user.pk, ip=client_ip(request), client=application.client_id, scopes=scopes)
-        return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
+        return OAuth2ResponseRedirect(self._with_issuer(uri), application.get_allowed_schemes())
 
     def _error(self, error: OAuthToolkitError) -> HttpResponse:
         may_redirect, response = self.error_response(error)
         if not may_redirect or not error.oauthlib_error.redirect_uri:
             # An unknown client or redirect URI: never send the member there.
             return refused(self.request, self.organisation)
-        return OAuth2ResponseRedirect(response["url"], oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
+        return OAuth2ResponseRedirect(self._with_issuer(response["url"]), oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
+
+    def _with_issuer(self, uri: str) -> str:
+        """RFC 9207: every authorization response, code or error, names its issuer (`iss`), so that an application
+        that signs in with several issuers (one per organisation here) can tell which one answered (mix-up
+        attacks, RFC 9700 §4.4). django-oauth-toolkit knows one issuer only, so Guichet adds its own."""
+        parts = urlsplit(uri)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+        return parts._replace(query=urlencode([*query, ("iss", issuer(self.organisation))])).geturl()

@@ -46,7 +46,17 @@ class Token(OrganisationServer, TokenView):
 
 
 class UserInfo(OrganisationServer, UserInfoView):
-    pass
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # RFC 9700 §4.3.2 / RFC 6750 §5.3: never an access token in the address (logs and Referer headers keep
+        # it). The toolkit's COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT covers its protected resources, not
+        # its userinfo endpoint, which oauthlib lets read the query.
+        if "access_token" in request.GET:
+            response = JsonResponse({"error": "invalid_request",
+                                     "error_description": "Send the access token in the Authorization header."},
+                                    status=401)
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        return super().dispatch(request, *args, **kwargs)
 
 
 def _absolute(name: str, slug: str) -> str:
@@ -74,6 +84,7 @@ def discovery(request: HttpRequest, slug: str) -> JsonResponse:
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,   # RFC 9207 (authorize.py)
         "claims_supported": sorted(CLAIM_SCOPES) + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
         # Not "consent": first-party applications never show a consent page, whatever they ask.
         "prompt_values_supported": ["none", "login"],

@@ -23,7 +23,8 @@ WSGI_APPLICATION = "guichet.project.wsgi:application"
 # Deployment warnings that describe decisions, not mistakes (docs/decisions.md, "Deployment"):
 # the operator's reverse proxy redirects http to https, and HSTS for sub-domains or the browsers'
 # preload list is a choice about the operator's whole domain, which Guichet cannot make for them.
-DECIDED_WARNINGS = {"security.W005", "security.W008", "security.W021"}
+DECIDED_WARNINGS = {"security.W005", "security.W008", "security.W021",
+                    "oauth2_provider.W005"}   # RFC 9207 iss: added per organisation (settings.OAUTH2_PROVIDER)
 
 
 # gunicorn's default access log format, with the path instead of the request line and no Referer: a query
