@@ -28,6 +28,8 @@ def test_demo_prepares_everything_and_serves(tmp_path: Path) -> None:
     assert styles.status == 200, output  # the development server serves the static files
     assert f"http://127.0.0.1:{port}/_mailbox/" in output
     assert "marie-helene.darcy@example.org" in output  # a demo account is shown in the banner
+    # In the operator's language, French by default, like every command (GUICHET_LANGUAGE=en for English).
+    assert "Démo de Guichet" in output and "né(e) le 14/03/1958" in output and "Création de 5 adhérents" in output
 
     with sqlite3.connect(tmp_path / "guichet.sqlite3") as database:
         organisations = database.execute("SELECT count(*) FROM organisations_organisation").fetchone()[0]

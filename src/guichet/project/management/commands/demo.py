@@ -31,7 +31,8 @@ def prepare_data(members_per_organisation: int, out: TextIO | OutputWrapper) -> 
 
     for organisation in Organisation.objects.order_by("slug"):
         if not MemberRecord.objects.filter(organisation=organisation).exists():
-            out.write(f"Creating {members_per_organisation} synthetic members for {organisation.slug} ...\n")
+            out.write(_("Creating %(count)d synthetic members for %(slug)s ...")
+                      % {"count": members_per_organisation, "slug": organisation.slug} + "\n")
             synthetic.generate(organisation, count=members_per_organisation, seed=SYNTHETIC_SEED)
         # Always: a visitor who played with a demo member's record gets it back as the banner shows it.
         synthetic.add_demo_members(organisation)
@@ -50,7 +51,8 @@ def provision_demo_members(organisation: Organisation, out: TextIO | OutputWrapp
     for record in MemberRecord.objects.filter(organisation=organisation, member_number__in=numbers,
                                               account__isnull=True):
         actions.provision_account(organisation, record, now=timezone.now(), actor="demo")
-        out.write(f"Posted a temporary password to {record.member_number} (see the mailbox)\n")
+        out.write(_("Posted a temporary password to %(number)s (see the mailbox)") % {"number": record.member_number}
+                  + "\n")
 
 
 def start_worker() -> threading.Event:
@@ -64,11 +66,12 @@ def start_worker() -> threading.Event:
 
 def describe_member(policy: Policy, values: dict[str, Any]) -> str:
     """What a visitor types to prove they are this demo member: one line, then the answers asked."""
-    line = (f"{values['member_number']}  {values['first_name']} {values['last_name']}, "
-            f"born {values['birth_date']:%d/%m/%Y}, {values['email']}")
+    born = _("born %(date)s") % {"date": f"{values['birth_date']:%d/%m/%Y}"}
+    line = f"{values['member_number']}  {values['first_name']} {values['last_name']}, {born}, {values['email']}"
     extras = []
     if "iban_suffix" in policy.registration.match:
-        extras.append(f"IBAN ends with {values['iban_suffix'][-policy.registration.iban_suffix_length:]}")
+        extras.append(_("IBAN ends with %(end)s")
+                      % {"end": values["iban_suffix"][-policy.registration.iban_suffix_length:]})
     facts = values.get("facts", {})
     extras += [f"{fact}: {facts[fact]}" for fact in asked_facts(policy, values.get("category", "")) if fact in facts]
     return line + ("\n        " + "; ".join(extras) if extras else "")
@@ -88,16 +91,16 @@ def banner(url: str) -> str:
 
     lines = [
         "",
-        "Guichet demo",
-        f"  Member spaces:  {url}/",
-        f"  Mailbox:        {url}/_mailbox/  (every email, SMS and letter sent)",
-        "  Demo members (register with these details; where accounts come by post, the temporary",
-        "  password letters are already in the mailbox):",
+        _("Guichet demo"),
+        "  " + _("Member spaces: %(url)s") % {"url": f"{url}/"},
+        "  " + _("Mailbox: %(url)s (every email, SMS and letter sent)") % {"url": f"{url}/_mailbox/"},
+        "  " + _("Demo members (register with these details; where accounts come by post, the temporary "
+                 "password letters are already in the mailbox):"),
     ]
     for organisation in Organisation.objects.order_by("slug"):
         lines.append(f"    {organisation.slug}")
         lines.extend(f"      {describe_member(organisation.policy, member)}" for member in demo_members(organisation))
-    lines += ["  Stop with Ctrl+C.", ""]
+    lines += ["  " + _("Stop with Ctrl+C."), ""]
     return "\n".join(lines)
 
 
