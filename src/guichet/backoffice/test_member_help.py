@@ -72,6 +72,26 @@ def test_unlock_lets_the_member_sign_in_again(make_agent, agent_client, make_acc
     assert member.submit({"identifier": account.email, "password": PASSWORD}, "sign_in") == "second_factor"
 
 
+def test_the_agent_sees_a_lock_on_the_members_own_device_and_unlocks_it(make_agent, agent_client, make_account,
+                                                                          pension, smtp_sink) -> None:
+    account = make_account(pension)
+    own = Client()
+    member = MemberBrowser(pension.slug, own)
+    assert member.submit({"identifier": account.email, "password": PASSWORD}, "sign_in") == "second_factor"
+    code = must_find(r"\b(\d{6})\b", smtp_sink.last_to(account.email).body)[1]
+    assert member.submit({"code": code, "remember": "on"}, "verify") == "signed_in"
+    own.post(f"/api/o/{pension.slug}/logout")
+    for _ in range(pension.policy.login.lockout.max_failures):   # the member's own typos, on their device
+        MemberBrowser(pension.slug, own).submit({"identifier": account.email, "password": "Not-My-Password-1!"},
+                                               "sign_in")
+    client = agent_client(make_agent(pension))
+    assert 'data-locked="yes"' in client.get(f"/agents/comptes/{account.pk}/").content.decode()
+    client.post(f"/agents/comptes/{account.pk}/unlock/", {"reason": REASON})
+    assert 'data-locked="no"' in client.get(f"/agents/comptes/{account.pk}/").content.decode()
+    assert MemberBrowser(pension.slug, own).submit({"identifier": account.email, "password": PASSWORD},
+                                                   "sign_in") == "signed_in"   # remembered: no code
+
+
 def test_end_sessions_signs_the_member_out(make_agent, agent_client, make_account, pension, smtp_sink) -> None:
     account = make_account(pension)
     member = Client()

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from guichet.identities.models import LoginThrottle, RememberedDevice
 from guichet.policy.model import Lockout
@@ -33,12 +34,25 @@ def account_key(account: Any, device_id: int | None = None) -> str:
     return identity_key("device", str(device_id)) if device_id is not None else identity_key("account", str(account.pk))
 
 
+def _account_keys(account: Any) -> list[str]:
+    """The account's own counter and those of every device it ever had remembered."""
+    return [account_key(account), *(account_key(account, pk) for pk in
+                                    RememberedDevice.objects.filter(account=account).values_list("pk", flat=True))]
+
+
 def clear_account(organisation: Any, account: Any) -> None:
     """Every counter of the account goes, its devices' as well: an agent's unlock, or the member proving who
     they are again (recovery)."""
-    keys = [account_key(account), *(account_key(account, pk) for pk in
-                                     RememberedDevice.objects.filter(account=account).values_list("pk", flat=True))]
-    LoginThrottle.objects.filter(organisation=organisation, key_hash__in=keys).delete()
+    LoginThrottle.objects.filter(organisation=organisation, key_hash__in=_account_keys(account)).delete()
+
+
+def locked_until(organisation: Any, account: Any, now: datetime) -> datetime | None:
+    """When the latest lock among the account's counters ends (for agents: the member is blocked somewhere,
+    on their own device or everywhere else), or None."""
+    latest: datetime | None = LoginThrottle.objects.filter(
+        organisation=organisation, key_hash__in=_account_keys(account), locked_until__gt=now,
+    ).aggregate(latest=Max("locked_until"))["latest"]
+    return latest
 
 
 @dataclass(frozen=True)

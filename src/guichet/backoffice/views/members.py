@@ -86,8 +86,7 @@ def _account_in_scope(request: HttpRequest, account_id: uuid.UUID, action: str) 
 
 def _status(account: Account) -> dict[str, Any]:
     now = timezone.now()
-    key = lockout.identity_key("account", str(account.pk))
-    locked_until = lockout.status(account.organisation, key).locked_until
+    locked_until = lockout.locked_until(account.organisation, account, now)
     kinds = list(Factor.objects.filter(account=account).order_by("kind").values_list("kind", flat=True))
     return {
         "state": STATES.get(account.state, account.state),
