@@ -3,8 +3,10 @@ nonce, set at every successful sign-in.
 
 It proves nothing by itself (the password and the authenticator code are still asked): it only makes the
 browser's failed attempts count on their own counter (backoffice.throttle.key_for), so that a stranger who
-knows an agent's email cannot lock them out of the browser they work in. A stolen mark gives its thief a
-counter of their own, with the same rule, and nothing else.
+knows an agent's email cannot lock them out of the browser they work in. Each sign-in gives a new nonce, so a
+mark copied earlier counts on a counter of its own; a mark copied since the last sign-in shares the browser's
+counter and could lock that browser too (an operator's `guichet agents unlock` clears it). Either way it opens
+nothing.
 """
 
 from __future__ import annotations
@@ -40,10 +42,9 @@ def read(request: HttpRequest) -> DeviceMark | None:
         return None
 
 
-def mark(response: HttpResponse, agent_id: int, previous: DeviceMark | None) -> None:
-    """(Re)sets the mark after a successful sign-in: the same nonce for the same agent, so the browser keeps its
-    counter; a new one when another agent signs in on it."""
-    nonce = previous.nonce if previous is not None and previous.agent_id == agent_id else secrets.token_urlsafe(16)
+def mark(response: HttpResponse, agent_id: int) -> None:
+    """Sets a new mark after a successful sign-in (a success clears the browser's counter anyway)."""
+    nonce = secrets.token_urlsafe(16)
     response.set_cookie(COOKIE, signing.dumps({"a": agent_id, "d": nonce}, salt=_SALT),
                         max_age=int(LIFETIME.total_seconds()), path="/agents/",
                         secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Strict")

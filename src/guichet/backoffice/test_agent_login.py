@@ -128,6 +128,24 @@ def test_a_strangers_failures_do_not_lock_an_agent_out_of_their_browser(make_age
     assert sign_in(own, enrolled).status_code == 302
 
 
+def test_a_mark_copied_before_the_last_sign_in_counts_on_its_own(make_agent, pension) -> None:
+    from guichet.backoffice import devices
+
+    enrolled = make_agent(pension)
+    own = Client()
+    assert sign_in(own, enrolled).status_code == 302
+    copied = Client()
+    copied.cookies[devices.COOKIE] = own.cookies[devices.COOKIE].value
+    own.post("/agents/deconnexion/")
+    a_while_later(enrolled)
+    assert sign_in(own, enrolled).status_code == 302                 # a new nonce
+    own.post("/agents/deconnexion/")
+    for _ in range(5):
+        sign_in(copied, enrolled, password="Wrong-Password-123!")
+    a_while_later(enrolled)
+    assert sign_in(own, enrolled).status_code == 302                 # the copy's lock is not the browser's
+
+
 def test_another_agents_or_a_forged_mark_gives_no_counter_of_its_own(make_agent, pension) -> None:
     from guichet.backoffice import devices
 

@@ -116,7 +116,6 @@ class Credentials(Step):
         with transaction.atomic():   # own_transactions: the hash above held no lock
             if throttle.locked(ctx.now) or not right:
                 return _fail(ctx, account, key, "locked" if throttle.locked(ctx.now) else "credentials")
-            lockout.record_success(ctx.organisation, key, throttle)
         assert account is not None
         if account.state != Account.State.ACTIVE:
             return Stay((Notice.of("login.not_activated", "warning"),))
@@ -124,10 +123,14 @@ class Credentials(Step):
             return Stay((Notice.of("login.temporary_password_expired", "warning"),))
         # What the later steps need to know is decided here, from the account just read: no step
         # reads the account again only to find out whether it applies.
+        # The failures counted so far are cleared only once the whole sign-in succeeds (finish): cleared at the
+        # password, they would let a stolen password buy a fresh allowance of second-factor guesses each time
+        # it is typed again.
         run.state.update(account=str(account.pk), enrol=_enrolment_due(ctx, account),
                          second_factor=_second_factor_due(ctx, account, enrolled), method="password",
                          must_change_password=account.must_change_password,
-                         contacts_unconfirmed=account.contact_confirmed_at is None)
+                         contacts_unconfirmed=account.contact_confirmed_at is None,
+                         lockout_key=key, failures_recorded=throttle.recorded)
         run.account_read = account   # when nothing else is due, the session opens from it: no second read
         return Next()
 
@@ -247,6 +250,10 @@ class SecondFactor(Step):
 
 
 def finish(ctx: Context, run: Run) -> SignedIn:
+    # Nothing to clear when no failure was on record at the password and no second-factor step could add one.
+    key = run.state.get("lockout_key")
+    if key and (run.state.get("failures_recorded", True) or run.state.get("second_factor") or run.state.get("enrol")):
+        lockout.record_success(ctx.organisation, key)
     days = ctx.policy.login.remember_device.days if run.state.get("remember") else 0
     read = run.account_read if run.account_read and str(run.account_read.pk) == run.state["account"] else None
     return SignedIn(account_id=run.state["account"], method=run.state.get("method", "password"),

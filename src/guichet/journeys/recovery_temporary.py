@@ -66,7 +66,9 @@ def question_for(ctx: Context, account: Account) -> Question | None:
     """The first question of the member's registry category whose answer is on their record."""
     rule = ctx.policy.recovery.never_connected
     record = account.member
-    if rule is None or record is None:
+    # A record the registry no longer holds proves nothing (registry.retirement): no question, so the letter
+    # path, which refuses its address too.
+    if rule is None or record is None or not record.in_registry:
         return None
     facts = record.facts or {}
     return next((q for q in rule.questions_by_category.get(record.category, [])

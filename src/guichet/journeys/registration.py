@@ -57,6 +57,10 @@ from guichet.journeys.screens import Done, Screen
 
 def finish(ctx: Context, run: Run) -> Done:
     member = member_of(ctx, run)
+    if not member.in_registry:
+        # Retired by a complete import while the member answered: it proves nothing any more. The same screen
+        # as always (no enumeration), and nothing is created or sent.
+        return Done(confirmation(ctx))
     email = run.state["email"]
     password_hash = run.state.pop("password_hash", "")
     kind = ctx.policy.login.identifier.kind

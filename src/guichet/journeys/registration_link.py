@@ -62,7 +62,7 @@ def open_link(ctx: Context, token: str) -> LinkStart | Screen:
     if not peeked.ok:
         return dead_link(ctx, peeked.check)
     account = challenge.account
-    if account is None or account.state != Account.State.PENDING:
+    if account is None or account.state != Account.State.PENDING or not _in_registry(account):
         return dead_link(ctx, secrets.Check.MISSING)
     # From the account, not the link: links sent by agents (identities.actions.send_activation_link) say
     # nothing, and a password chosen in the form is the one thing activation must not ask again.
@@ -91,9 +91,15 @@ def _account(ctx: Context, run: Run) -> Account:
 def _use(ctx: Context, run: Run, account: Account) -> Done | None:
     """Use the link now (once, before it expires), or the screen saying why it cannot be."""
     used = secrets.use(run.state["challenge"], now=ctx.now)
-    if not used.ok or account.state != Account.State.PENDING:
+    if not used.ok or account.state != Account.State.PENDING or not _in_registry(account):
         return Done(dead_link(ctx, used.check if not used.ok else secrets.Check.MISSING))
     return None
+
+
+def _in_registry(account: Account) -> bool:
+    """A pending account's record must still be in the registry when its link is used: a record retired since
+    the registration (registry.retirement) proves nothing, so the account is not activated."""
+    return account.member is None or account.member.in_registry
 
 
 def _sign_in_link(ctx: Context) -> tuple[Link, ...]:

@@ -4,6 +4,7 @@ The command answers in French by default, as every Guichet command, and in Engli
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from io import StringIO
 
@@ -193,3 +194,8 @@ def test_a_third_party_client_asks_members_to_agree(farm: Organisation, farm_mem
     direct.sign_in(browser, farm_member)
     page = app.authorize(browser)
     assert page.status_code == 200 and "Simulateur retraite" in page.content.decode()   # the consent page
+    request_id = re.search(r'name="request" value="([^"]*)"', page.content.decode())
+    assert request_id is not None
+    run("clients", "remove", "--organisation", farm.slug, "--client-id", values["client_id"])   # meanwhile
+    answer = browser.post(app.path("authorize"), {"request": request_id[1], "action": "allow"})
+    assert answer.status_code == 400 and "Location" not in answer   # refused, not a server error nor a redirect

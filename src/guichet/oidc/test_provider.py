@@ -458,6 +458,22 @@ def test_every_authorization_response_names_its_issuer_and_tokens_never_travel_i
 
 
 @in_process
+def test_a_retired_records_email_no_longer_stands_in_for_the_accounts(farm: Organisation, farm_member: Account,
+                                                                      make_client: Any) -> None:
+    from django.utils import timezone
+
+    from guichet.registry.models import MemberRecord
+
+    Account.objects.filter(pk=farm_member.pk).update(email="")
+    MemberRecord.objects.filter(account=farm_member).update(email="registre@example.org")
+    app = direct.App(farm, make_client(farm))
+    tokens = app.signed_in_tokens(Account.objects.get(pk=farm_member.pk))
+    assert app.userinfo(tokens["access_token"]).json()["email"] == "registre@example.org"
+    MemberRecord.objects.filter(account=farm_member).update(retired_at=timezone.now())   # a complete import
+    assert "email" not in app.userinfo(tokens["access_token"]).json()
+
+
+@in_process
 def test_an_id_token_hint_of_another_member_is_answered_login_required(
         farm: Organisation, farm_member: Account, make_member: Any, make_client: Any) -> None:
     """OpenID Connect Core 3.1.2.1: the hinted member must be the one signed in."""

@@ -150,6 +150,25 @@ def test_failures_are_forgotten_after_a_quiet_day(drive, health, make_account) -
     assert throttle.locks == 2   # escalated: locked again at once
 
 
+def test_typing_a_stolen_password_again_buys_no_more_second_factor_guesses(drive, pension, make_account,
+                                                                           smtp_sink) -> None:
+    """The failures are cleared when the whole sign-in succeeds, not at the password: otherwise whoever holds
+    the password gets a fresh allowance of code guesses each time they type it again."""
+    account = make_account(pension)
+    allowed = pension.policy.login.lockout.max_failures
+    for _ in range(allowed):                       # one wrong code per run, the password typed again each time
+        driver = drive(pension.slug)
+        assert sign_in_password(driver, account.email).step == "second_factor"
+        driver.submit({"code": "000000" if code_from(smtp_sink, account.email) != "000000" else "111111"}, "verify")
+    assert LoginThrottle.objects.get().locks == 1
+    assert "login.invalid" in sign_in_password(drive(pension.slug), account.email).notices   # locked
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
+    driver = drive(pension.slug)                   # once the lock is over, a full sign-in clears the record
+    sign_in_password(driver, account.email)
+    assert driver.submit({"code": code_from(smtp_sink, account.email)}, "verify").outcome == "signed_in"
+    assert not LoginThrottle.objects.exists()
+
+
 def test_the_second_factor_notice_speaks_of_the_policy_date_as_past_or_to_come(drive, pension) -> None:
     from guichet.conftest import POLICY_DIR
     from guichet.organisations.apply import apply

@@ -399,6 +399,17 @@ def test_an_address_no_letter_can_carry_is_like_no_address(drive, farm, make_acc
     assert Event.objects.filter(kind="recovery.letter_impossible", account_id=account.pk).exists()
 
 
+def test_a_retired_record_is_asked_no_question_and_its_address_gets_no_letter(drive, farm, make_account,
+                                                                               smtp_sink, postal_spool) -> None:
+    """Its facts prove nothing either: a right answer must not send a password to contacts copied from it."""
+    account = farm_member(make_account, farm, signed_in=False, recent_benefit_amount="1234.56")
+    MemberRecord.objects.filter(account=account).update(retired_at=timezone.now())
+    page = ask(drive(farm.slug), account.identifier, "email")
+    assert page.outcome == "done" and page.notices == ["recovery.letter_sent"]   # the same screen, no question
+    assert not Message.objects.filter(template__in=("temporary_password", "recovery_letter")).exists()
+    assert Event.objects.filter(kind="recovery.letter_impossible", account_id=account.pk).exists()
+
+
 def test_no_letter_to_the_address_of_a_record_no_longer_in_the_registry(drive, farm, make_account, sms_sink,
                                                                         postal_spool) -> None:
     """A complete import retired the record: its address may no longer be the member's. The member sees the

@@ -442,6 +442,25 @@ def test_a_record_no_longer_in_the_registry_is_answered_like_an_unknown_member(d
     assert Event.objects.filter(kind="registration.failed", data__reason="no_match").count() == 2
 
 
+def test_a_record_retired_during_the_registration_or_before_its_link_opens_nothing(drive, pension, pension_member,
+                                                                                    smtp_sink) -> None:
+    driver = drive(pension.slug)
+    page = register_pension(driver, pension_member)
+    MemberRecord.objects.filter(pk=pension_member.pk).update(retired_at=timezone.now())   # while answering
+    page = answer_and_accept(driver, page)
+    assert page.outcome == "done" and "registration.first_step_done" in page.notices   # the same screen
+    assert not Account.objects.exists() and not Message.objects.exists()
+
+    MemberRecord.objects.filter(pk=pension_member.pk).update(retired_at=None)
+    driver = drive(pension.slug)
+    answer_and_accept(driver, register_pension(driver, pension_member))
+    link = smtp_sink.last_to(Account.objects.get().email).link
+    MemberRecord.objects.filter(pk=pension_member.pk).update(retired_at=timezone.now())   # before the link
+    page = open_link(drive(pension.slug), link)
+    assert page.outcome == "done" and page.step != "set_password"
+    assert Account.objects.get().state == "pending" and not Account.objects.get().factors.exists()
+
+
 def test_decoys_come_only_from_records_still_in_the_registry(drive, pension, pension_member) -> None:
     MemberRecord.objects.filter(organisation=pension).exclude(pk=pension_member.pk).update(retired_at=timezone.now())
     driver = drive(pension.slug)

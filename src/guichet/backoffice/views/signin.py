@@ -69,7 +69,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "backoffice/login.html", context, status=400)
     sessions.sign_in(request, agent)
     response = redirect(context["suite"])
-    devices.mark(response, agent.pk, device)
+    devices.mark(response, agent.pk)
     return response
 
 

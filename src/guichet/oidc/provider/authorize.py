@@ -109,7 +109,9 @@ class Authorize(OrganisationServer, View):
         return dict(pending)
 
     def _grant(self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any], allow: bool) -> HttpResponse:
-        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        application = get_application_model().objects.filter(client_id=credentials["client_id"]).first()
+        if application is None:   # removed by an operator while its consent page was open
+            return refused(request, self.organisation)
         try:
             uri, _headers, _body, _status = self.create_authorization_response(
                 request=request, scopes=" ".join(scopes), credentials=dict(credentials), allow=allow)

@@ -72,7 +72,9 @@ def issuer(organisation: Organisation) -> str:
 def member_claims(account: Account) -> dict[str, Any]:
     """What an application may learn of the member (then filtered by the scopes it was granted)."""
     record = account.member
-    email = account.email or (record.email if record else "")
+    # The registry's address stands in for an account without one, unless the registry no longer holds the
+    # record (registry.retirement): then it may no longer be the member's.
+    email = account.email or (record.email if record is not None and record.in_registry else "")
     claims: dict[str, Any] = {
         "email": email,
         # Verified only when it is the account's own address and the member confirmed it.
