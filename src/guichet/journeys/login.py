@@ -111,9 +111,12 @@ class Credentials(Step):
         account, enrolled = lookup.find_with_factors(ctx.organisation, kind, data["identifier"])
         key = lockout_key(ctx, account) if account else \
             lockout.identity_key("identifier", lookup.normalise_identifier(kind, data["identifier"]))
-        throttle = lockout.status(ctx.organisation, key)
         right = lookup.password_matches(account, data["password"])   # always one hash, locked or not
         with transaction.atomic():   # own_transactions: the hash above held no lock
+            # The lock is read after the hash, under the counter's row lock: failures of requests that ran
+            # alongside this one (a burst of guesses) count before a right password can succeed, so a burst gets
+            # no more successes than the rule allows.
+            throttle = lockout.status(ctx.organisation, key, for_update=True)
             if throttle.locked(ctx.now) or not right:
                 return _fail(ctx, account, key, "locked" if throttle.locked(ctx.now) else "credentials")
         assert account is not None

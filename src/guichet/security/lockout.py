@@ -65,8 +65,10 @@ class Status:
         return self.locked_until is not None and now < self.locked_until
 
 
-def status(organisation: Any, key: str) -> Status:
-    row = LoginThrottle.objects.filter(organisation=organisation, key_hash=key).only("locked_until").first()
+def status(organisation: Any, key: str, *, for_update: bool = False) -> Status:
+    """The counter's lock; `for_update` (inside a transaction) holds its row until the transaction ends."""
+    rows = LoginThrottle.objects.filter(organisation=organisation, key_hash=key)
+    row = (rows.select_for_update() if for_update else rows).only("locked_until").first()
     return Status(row.locked_until if row else None, recorded=row is not None)
 
 

@@ -122,6 +122,29 @@ def test_health_mutual_three_failures_lock_two_hours_then_escalate(drive, health
     assert not LoginThrottle.objects.exists()
 
 
+def test_guesses_counted_while_a_right_password_is_hashed_lock_it_out(drive, health, make_account,
+                                                                    monkeypatch) -> None:
+    """A burst of guesses at once: their failures are recorded while the right password's hash runs (simulated
+    by sending them from inside that hash, a test double of Django's hasher only). The right password must then
+    find the lock, as it would had it come after them: a burst gets no more than the rule's tries."""
+    from django.contrib.auth import base_user
+
+    account = make_account(health, factors=())
+    real_check, burst = base_user.check_password, []
+
+    def check_while_the_burst_lands(password, encoded, *args, **kwargs):
+        if password == PASSWORD and not burst:
+            burst.append(password)
+            for _ in range(health.policy.login.lockout.max_failures):
+                assert "login.invalid" in sign_in_password(drive(health.slug), account.identifier, "wrong").notices
+        return real_check(password, encoded, *args, **kwargs)
+
+    monkeypatch.setattr(base_user, "check_password", check_while_the_burst_lands)
+    page = sign_in_password(drive(health.slug), account.identifier)
+    assert burst and page.outcome != "signed_in" and "login.invalid" in page.notices
+    assert Event.objects.filter(kind="login.failed", data__reason="locked").count() == 1
+
+
 def test_failures_are_forgotten_after_a_quiet_day(drive, health, make_account) -> None:
     """lockout.forget_after (24 hours): old failures and locks do not add to today's, so a typo does not
     lock out a member who was locked last month; within the day, escalation holds."""
