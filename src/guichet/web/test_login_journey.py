@@ -127,10 +127,10 @@ def test_guesses_counted_while_a_right_password_is_hashed_lock_it_out(drive, hea
     """A burst of guesses at once: their failures are recorded while the right password's hash runs (simulated
     by sending them from inside that hash, a test double of Django's hasher only). The right password must then
     find the lock, as it would had it come after them: a burst gets no more than the rule's tries."""
-    from django.contrib.auth import base_user
+    from django.contrib.auth.hashers import check_password as real_check
 
     account = make_account(health, factors=())
-    real_check, burst = base_user.check_password, []
+    burst: list[str] = []
 
     def check_while_the_burst_lands(password, encoded, *args, **kwargs):
         if password == PASSWORD and not burst:
@@ -139,7 +139,8 @@ def test_guesses_counted_while_a_right_password_is_hashed_lock_it_out(drive, hea
                 assert "login.invalid" in sign_in_password(drive(health.slug), account.identifier, "wrong").notices
         return real_check(password, encoded, *args, **kwargs)
 
-    monkeypatch.setattr(base_user, "check_password", check_while_the_burst_lands)
+    # Where AbstractBaseUser.check_password finds Django's hasher function.
+    monkeypatch.setattr("django.contrib.auth.base_user.check_password", check_while_the_burst_lands)
     page = sign_in_password(drive(health.slug), account.identifier)
     assert burst and page.outcome != "signed_in" and "login.invalid" in page.notices
     assert Event.objects.filter(kind="login.failed", data__reason="locked").count() == 1
