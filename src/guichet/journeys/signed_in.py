@@ -6,6 +6,8 @@ the current password again; a wrong one counts towards the sign-in lock-out like
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from guichet.identities import lookup
 from guichet.identities.models import Account
 from guichet.journeys.engine import Context
@@ -24,11 +26,15 @@ def signed_in(ctx: Context) -> Account | None:
 
 def check_current_password(ctx: Context, account: Account, password: str, *, reason: str) -> Stay | None:
     """None when `password` is the member's current one. Otherwise the failure is counted (a locked account is
-    refused without checking, and without counting), audited with `reason`, and the member is told by email
-    when this failure locked the account."""
+    refused whatever the password, and without counting), audited with `reason`, and the member is told by
+    email when this failure locked the account."""
     key = lockout_key(ctx, account)
-    locked = lockout.status(ctx.organisation, key).locked(ctx.now)
-    if not locked and lookup.password_matches(account, password):
-        return None
-    count_failure(ctx, account, key, reason=reason, locked=locked)
+    right = lookup.password_matches(account, password)
+    with transaction.atomic():
+        # Read after the hash, under the counter's row lock, as at sign-in: a burst of guesses sent together
+        # counts before a right password can pass.
+        locked = lockout.status(ctx.organisation, key, for_update=True).locked(ctx.now)
+        if right and not locked:
+            return None
+        count_failure(ctx, account, key, reason=reason, locked=locked)
     return Stay(field_errors={"current_password": (Notice.of("password.current_wrong", "error"),)})

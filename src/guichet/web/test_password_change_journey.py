@@ -75,6 +75,34 @@ def test_wrong_current_passwords_lock_the_account(drive, farm, make_account, smt
     assert Message.objects.filter(account_id=account.pk, template="account_locked").count() == int(notify_member)
 
 
+def test_guesses_counted_while_the_right_current_password_is_hashed_refuse_it(drive, farm, make_account,
+                                                                             monkeypatch) -> None:
+    """Wrong current passwords from another session land while the right one's hash runs (simulated from inside
+    that hash, a test double of Django's hasher only): the right one must then find the lock, as at sign-in."""
+    from django.contrib.auth.hashers import check_password as real_check
+
+    account = farm_account(make_account, farm)
+    guesser, driver = drive(farm.slug, Client()), drive(farm.slug, Client())
+    for browser in (guesser, driver):
+        assert sign_in(browser, account.identifier, PASSWORD).outcome == "signed_in"
+        browser.open("password_change")
+    burst: list[str] = []
+
+    def check_while_the_burst_lands(password, encoded, *args, **kwargs):
+        if password == PASSWORD and not burst:
+            burst.append(password)
+            for _ in range(farm.policy.login.lockout.max_failures):
+                guesser.submit({"current_password": "wrong", "new_password": NEW, "confirm_password": NEW}, "change")
+        return real_check(password, encoded, *args, **kwargs)
+
+    # Where AbstractBaseUser.check_password finds Django's hasher function.
+    monkeypatch.setattr("django.contrib.auth.base_user.check_password", check_while_the_burst_lands)
+    page = driver.submit({"current_password": PASSWORD, "new_password": NEW, "confirm_password": NEW}, "change")
+    assert burst and page.field_errors == {"current_password": ["password.current_wrong"]}
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD)
+
+
 class _Links(HTMLParser):
     """The links of a page, as (text, address)."""
 
