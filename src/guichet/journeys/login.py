@@ -30,7 +30,7 @@ from guichet.journeys import codes, passkey_screens
 from guichet.journeys.engine import Context, Journey, Step
 from guichet.journeys.failures import count_failure, lockout_key
 from guichet.journeys.first_login import FIRST_LOGIN_STEPS
-from guichet.journeys.login_enrolment import EnrolChoose, LoginEnrolConfirm
+from guichet.journeys.login_enrolment import EnrolChoose, LoginEnrolConfirm, remember_field
 from guichet.journeys.models import Run
 from guichet.journeys.paths import journey_path
 from guichet.journeys.screens import (
@@ -212,9 +212,7 @@ class SecondFactor(Step):
             fields.append(Field("code", "code", _("Authentication code"), length=rule.second_factor.code.length,
                                 autocomplete="one-time-code"))
             actions_ = (Action("verify", _("Next")), Action("resend", _("Resend it"), True))
-        if rule.remember_device.enabled:
-            fields.append(Field("remember", "checkbox", _("Remember this device for %(days)d days")
-                                % {"days": rule.remember_device.days}, required=False))
+        fields.extend(remember_field(ctx))
         return Screen(title=_("Verify your identity"), fields=tuple(fields), actions=actions_, notices=notices)
 
     def submit(self, ctx: Context, run: Run, data: dict[str, str], action: str) -> Transition:

@@ -59,6 +59,15 @@ class EnrolChoose(Step):
         return Goto("enrol_confirm")
 
 
+def remember_field(ctx: Context) -> tuple[Field, ...]:
+    """"Remember this device", on the screen that ends a sign-in's second factor, when the policy allows it."""
+    rule = ctx.policy.login.remember_device
+    if not rule.enabled:
+        return ()
+    return (Field("remember", "checkbox", _("Remember this device for %(days)d days") % {"days": rule.days},
+                  required=False),)
+
+
 class EnrolConfirm(Step):
     name = "enrol_confirm"
     # At sign-in (not in the member's space, where they are signed in already) the confirming screen offers
@@ -66,11 +75,7 @@ class EnrolConfirm(Step):
     offers_remember = False
 
     def _remember(self, ctx: Context) -> tuple[Field, ...]:
-        rule = ctx.policy.login.remember_device
-        if not (self.offers_remember and rule.enabled):
-            return ()
-        return (Field("remember", "checkbox", _("Remember this device for %(days)d days") % {"days": rule.days},
-                      required=False),)
+        return remember_field(ctx) if self.offers_remember else ()
 
     def applies(self, ctx: Context, run: Run) -> bool:
         return False   # reached only from enrol_choose

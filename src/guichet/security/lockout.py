@@ -115,12 +115,6 @@ def _forgotten(row: LoginThrottle, rule: Lockout, now: datetime) -> bool:
     return quiet_since is not None and now - quiet_since >= rule.forget_after
 
 
-def record_success(organisation: Any, key: str, status: Status | None = None) -> None:
-    """Clears the failures; with the status read before the password check, only if there were any."""
-    if status is None or status.recorded:
-        LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()
-
-
-def unlock(organisation: Any, key: str) -> None:
-    """An agent's unlock: the record goes, so the member starts afresh."""
+def record_success(organisation: Any, key: str) -> None:
+    """A whole sign-in succeeded on this counter: its failures go (an agent's unlock: clear_account)."""
     LoginThrottle.objects.filter(organisation=organisation, key_hash=key).delete()
